@@ -55,3 +55,28 @@ def info(task_id: str, corner: int) -> None:
         f"{len(budget.eval_steps())} evaluations"
     )
     click.echo(f"\nTable corner (blank: validation, ·: outside the domain):\n{task.table(corner, corner)}")
+
+
+@main.command("export")
+@click.argument("task_ids", nargs=-1)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New or empty folder to write.")
+@click.option("--suite", "suite_name", help="Export every task of this suite.")
+@click.option("--all", "export_all", is_flag=True, help="Export every registered task (latest versions).")
+@click.option("--push-to-hub", "repo_id", help="Also upload the folder as this Hugging Face dataset repository.")
+@friendly_errors
+def export_command(
+    task_ids: tuple[str, ...], out: str, suite_name: str | None, export_all: bool, repo_id: str | None
+) -> None:
+    """Write task tables as a Hugging Face dataset repository (parquet, one config per task)."""
+    from grokbench.export import export, push_to_hub
+    from grokbench.suites import get_suite
+
+    ids = list(task_ids)
+    if suite_name:
+        ids += get_suite(suite_name).task_ids
+    if export_all:
+        ids += sorted({grokbench.spec(s.name).id for s in grokbench.registry.values()})
+    folder = export(list(dict.fromkeys(ids)), out, progress=True)
+    click.echo(f"Wrote {folder}")
+    if repo_id:
+        click.echo(f"Pushed to {push_to_hub(folder, repo_id)}")

@@ -16,8 +16,15 @@ from grokbench.registration import TaskSpec
 from grokbench.splits import content_hash, equation_order, train_size
 
 if TYPE_CHECKING:
+    import datasets
     import torch
 
+CITATION = """@article{power2022grokking,
+  title   = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},
+  author  = {Power, Alethea and Burda, Yuri and Edwards, Harri and Babuschkin, Igor and Misra, Vedant},
+  journal = {arXiv preprint arXiv:2201.02177},
+  year    = {2022}
+}"""
 OP_TOKEN = "∘"
 EQ_TOKEN = "="
 
@@ -192,6 +199,45 @@ class Task:
             f"{self.symbols[a]:>{width}} | " + " ".join(f"{cell:>{width}}" for cell in grid[a]) for a in range(rows)
         ]
         return "\n".join(lines)
+
+    def hf_features(self) -> datasets.Features:
+        """The Hugging Face features of ``to_hf``: symbol class labels ``a``, ``b``, ``c`` and ``text``."""
+        import datasets
+
+        label = datasets.ClassLabel(names=list(self.symbols))
+        return datasets.Features({"a": label, "b": label, "c": label, "text": datasets.Value("string")})
+
+    def to_hf(self) -> datasets.DatasetDict:
+        """The task as a Hugging Face ``DatasetDict`` with ``train`` and ``validation`` splits.
+
+        Columns ``a``, ``b``, ``c`` are ``ClassLabel`` features whose names are the symbols
+        (so ``c`` is the class a model predicts) and ``text`` is ``"a ∘ b = c"``; rows are in
+        the split's fixed order. The id, version, formula and split hash are in ``info``.
+        """
+        import datasets
+
+        features = self.hf_features()
+        info = datasets.DatasetInfo(
+            description=(
+                f"grokbench task {self.id} (version {self.spec.version}): {self.operation.description} "
+                f"Split hash {self.split_hash}."
+            ),
+            citation=CITATION,
+            homepage="https://arxiv.org/abs/2201.02177",
+            license="mit",
+            features=features,
+            config_name=self.spec.name,
+            version=f"{self.spec.version}.0.0",
+        )
+        symbols = self.symbols
+
+        def dataset(split: Split) -> datasets.Dataset:
+            a, b, c = split.equations.T
+            text = [f"{symbols[x]} {OP_TOKEN} {symbols[y]} {EQ_TOKEN} {symbols[z]}" for x, y, z in split.equations]
+            columns = {"a": a, "b": b, "c": c, "text": text}
+            return datasets.Dataset.from_dict(columns, features=features, info=info.copy(), split=split.name)
+
+        return datasets.DatasetDict({"train": dataset(self.train), "validation": dataset(self.validation)})
 
     def __repr__(self) -> str:
         return (
