@@ -57,6 +57,116 @@ def info(task_id: str, corner: int) -> None:
     click.echo(f"\nTable corner (blank: validation, ·: outside the domain):\n{task.table(corner, corner)}")
 
 
+def summary_table(results: list) -> str:
+    """The per-run summary printed after training."""
+    from tabulate import tabulate
+
+    def steps(value: int | None, max_steps: int) -> str:
+        return f">{max_steps}" if value is None else str(value)
+
+    rows = [
+        [
+            r.task_id,
+            r.seed,
+            r.status,
+            r.updates,
+            steps(r.steps_to_99_train, r.updates),
+            steps(r.steps_to_99_val, r.updates),
+            f"{100 * r.best_val_acc:.1f}",
+            f"{100 * r.train_acc[-1]:.1f}",
+            f"{100 * r.val_acc[-1]:.1f}",
+            f"{r.wall_time_s:.0f}",
+        ]
+        for r in results
+    ]
+    headers = [
+        "task",
+        "seed",
+        "status",
+        "updates",
+        "steps→99% train",
+        "steps→99% val",
+        "best val %",
+        "train %",
+        "val %",
+        "wall s",
+    ]
+    return tabulate(rows, headers=headers)
+
+
+@main.command()
+@click.argument("task_id")
+@click.option(
+    "--method",
+    "method_file",
+    type=click.Path(dir_okay=False),
+    help="Method file (default: baselines/adamw.py, the paper's recipe).",
+)
+@click.option(
+    "--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Seeds 0..N-1, trained stacked."
+)
+@click.option("--max-steps", type=click.IntRange(min=1), help="Override the task's budget of updates.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for results.json and curves.png (default: runs/<task id>)."
+)
+@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@click.option("--precision", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True)
+@click.option("--no-early-stop", is_flag=True, help="Train for the whole budget even after 100% validation accuracy.")
+@friendly_errors
+def train(
+    task_id: str,
+    method_file: str | None,
+    seeds: int,
+    max_steps: int | None,
+    out: str | None,
+    device: str | None,
+    precision: str,
+    no_early_stop: bool,
+) -> None:
+    """Train a method on one task and plot its grokking curve."""
+    import json
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from grokbench.harness import train as run_training
+    from grokbench.methods import DEFAULT_METHOD, load_method
+
+    task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
+    method = load_method(method_file or DEFAULT_METHOD)
+    folder = Path(out or Path("runs") / task.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}")
+    bar = tqdm(total=task.budget.max_steps * seeds, unit="update", desc=task.id)
+    evaluations = [0]
+
+    def progress(step: int, active: list) -> None:
+        bar.update(len(active))
+        if active and len(active[0].steps) != evaluations[0]:
+            evaluations[0] = len(active[0].steps)
+            train_acc = min(r.train_acc[-1] for r in active)
+            val_acc = min(r.val_acc[-1] for r in active)
+            bar.set_postfix(step=step, train=f"{100 * train_acc:.1f}%", val=f"{100 * val_acc:.1f}%", runs=len(active))
+
+    results = run_training(
+        task, method, range(seeds), device=device, precision=precision, early_stop=not no_early_stop, progress=progress
+    )
+    bar.close()
+    click.echo(summary_table(results))
+    (folder / "results.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
+    click.echo(f"Curves: {folder / 'results.json'}")
+    from grokbench.plots import plot_accuracy_curves
+
+    try:
+        png = plot_accuracy_curves(results, folder / "curves.png", title=f"{task.id}: {method.name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        click.echo("Install the plot extra (pip install -e '.[plot]') for curves.png.")
+        return
+    click.echo(f"Plot: {png}")
+
+
 @main.command("export")
 @click.argument("task_ids", nargs=-1)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New or empty folder to write.")

@@ -1,0 +1,384 @@
+"""The training harness: trains a method on tasks for their budgets, many runs as one computation.
+
+The harness owns everything a fair comparison must hold fixed: the model and its
+initialization (from the run's seed), the order of the training batches (from the run's seed,
+through an integer hash, so it does not depend on which other runs share the computation),
+the learning-rate warmup, the evaluation of the full splits on the task's schedule, and the
+update count. A method (``grokbench.methods``) only supplies the optimizer.
+
+Runs of one operation (any seeds, any fractions) are stacked: every parameter gets a leading
+run dimension and one optimizer updates the stack, which is exact for elementwise updates.
+Runs whose method is not elementwise, or draws random numbers in its forward pass, are trained
+one at a time. A run leaves the stack when it finishes: its budget is spent, it reached 100%
+validation and 99% training accuracy (early stop), or its loss is no longer finite (diverged;
+checked at each evaluation).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from grokbench import __version__
+from grokbench.methods import Method
+from grokbench.model import ModelConfig, forward, init_parameters
+from grokbench.task import Task
+
+THRESHOLD = 0.99
+"""Accuracy that counts as generalized (validation) or memorized (training)."""
+PRECISIONS = ("float32", "bfloat16")
+"""float32 is the reference; bfloat16 autocast is a recorded option for speed."""
+EVAL_ROWS = 1 << 16
+"""Equations times runs per evaluation chunk, to bound memory."""
+
+
+@dataclass
+class RunResult:
+    """One run: its identity, its curves and what the scorer needs."""
+
+    task_id: str
+    """Full versioned task id."""
+    split_hash: str
+    """The task's split content hash."""
+    method: str
+    """Method name."""
+    hyperparameter_hash: str
+    """Hash of the method's hyperparameters."""
+    hyperparameters: dict[str, Any]
+    """The method's hyperparameters."""
+    seed: int
+    """Seed of the model initialization and batch order."""
+    max_steps: int
+    """The task's budget of updates."""
+    steps: list[int] = field(default_factory=list)
+    """Update counts at which the splits were evaluated."""
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    status: str = "running"
+    """``completed`` (budget spent), ``early_stopped`` (100% validation reached) or ``diverged``."""
+    wall_time_s: float = 0.0
+    """Seconds from the start of the run's stack until the run left it."""
+    device: str = "cpu"
+    precision: str = "float32"
+    stacked_runs: int = 1
+    """Runs in the stack this run started in."""
+    package_version: str = __version__
+
+    @property
+    def updates(self) -> int:
+        """Updates done when the run ended."""
+        return self.steps[-1] if self.steps else 0
+
+    @property
+    def steps_to_99_val(self) -> int | None:
+        """First evaluated update count with validation accuracy ≥ 99%; None if never (censored)."""
+        return _first_reaching(self.steps, self.val_acc)
+
+    @property
+    def steps_to_99_train(self) -> int | None:
+        """First evaluated update count with training accuracy ≥ 99%; None if never (censored)."""
+        return _first_reaching(self.steps, self.train_acc)
+
+    @property
+    def best_val_acc(self) -> float:
+        """Best validation accuracy at any evaluation (0 for a run without one)."""
+        finite = [a for a in self.val_acc if math.isfinite(a)]
+        return max(finite, default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serializable record, with the derived measurements included."""
+        return asdict(self) | {
+            "updates": self.updates,
+            "steps_to_99_val": self.steps_to_99_val,
+            "steps_to_99_train": self.steps_to_99_train,
+            "best_val_acc": self.best_val_acc,
+        }
+
+
+def _first_reaching(steps: list[int], accuracy: list[float]) -> int | None:
+    return next((s for s, a in zip(steps, accuracy, strict=True) if a >= THRESHOLD), None)
+
+
+def default_device() -> torch.device:
+    """CUDA when present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _hash32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer mixing function on int64 tensors, identical on every device."""
+    mask = 0xFFFFFFFF
+    x = x & mask
+    x = ((x >> 16) ^ x) * 0x45D9F3B & mask
+    x = ((x >> 16) ^ x) * 0x45D9F3B & mask
+    return (x >> 16) ^ x
+
+
+def epoch_order(seeds: torch.Tensor, epochs: torch.Tensor, n_train: torch.Tensor, width: int) -> torch.Tensor:
+    """Each run's shuffled order of its training set in one epoch: ``(runs, width)`` positions.
+
+    Positions ``>= n_train`` sort last. The order depends only on (seed, epoch, n_train).
+    """
+    positions = torch.arange(width, device=seeds.device)
+    key = _hash32(_hash32(seeds * 0x9E3779B1 + epochs)[:, None] ^ positions[None, :])
+    key = torch.where(positions[None, :] < n_train[:, None], key, key + (1 << 33))
+    return torch.argsort(key, dim=1, stable=True)
+
+
+class _Stack:
+    """R runs of one operation trained as one computation.
+
+    Parameters and gradients are stacked tensors with a leading run dimension. Forward and
+    backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
+    pass keeps activations in cache), and one optimizer step then updates the whole stack.
+    """
+
+    def __init__(
+        self,
+        runs: list[tuple[Task, int]],
+        method: Method,
+        device: torch.device,
+        precision: str,
+        elementwise: bool,
+        runs_per_pass: int | None = None,
+    ):
+        first = runs[0][0]
+        tables = [np.concatenate([t.train.equations, t.validation.equations]) for t, _ in runs]
+        if any(not np.array_equal(table[:, :2], tables[0][:, :2]) for table in tables):
+            raise ValueError("Runs stacked together must share one operation and task version.")
+        self.method, self.device, self.precision, self.elementwise = method, device, precision, elementwise
+        self.runs_per_pass = runs_per_pass or default_runs_per_pass(device)
+        self.config = ModelConfig(vocab_size=first.vocab_size, num_symbols=len(first.symbols), dropout=method.dropout)
+        inputs, _ = first.train.numpy()
+        val_inputs, _ = first.validation.numpy()
+        self.inputs = torch.from_numpy(np.concatenate([inputs, val_inputs])).to(device)  # (N, 4)
+        self.targets = torch.from_numpy(np.stack([t[:, 2] for t in tables])).to(device)  # (R, N)
+        self.n_train = np.array([len(t.train) for t, _ in runs])
+        self.batch = np.array([t.budget.batch_size for t, _ in runs])
+        self.seeds = np.array([s for _, s in runs])
+        self.epoch = np.full(len(runs), -1)
+        self.order = torch.zeros((len(runs), int(self.n_train.max())), dtype=torch.int64, device=device)
+        initial = [init_parameters(self.config, int(seed)) for seed in self.seeds]
+        self.params = {k: torch.stack([p[k] for p in initial]).to(device) for k in initial[0]}
+        self.ids = list(range(len(runs)))  # positions in the caller's list of the runs still here
+        seed = int(self.seeds[0])
+        self.generator = torch.Generator(device=device).manual_seed(seed) if method.stochastic_forward else None
+        self._make_optimizer()
+
+    def _make_optimizer(self, keep: list[int] | None = None) -> None:
+        """Build the optimizer over the stack; with ``keep``, carry the old optimizer's state over."""
+        old_optimizer, old_optimized = getattr(self, "optimizer", None), getattr(self, "optimized", [])
+        self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
+        if self.elementwise:
+            self.optimized = list(self.params.values())
+            for param, grad in zip(self.optimized, self.grads.values(), strict=True):
+                param.grad = grad
+        else:  # one run: the optimizer sees each parameter in its natural shape, aliasing the stack
+            self.optimized = [torch.nn.Parameter(p[0]) for p in self.params.values()]
+            for view, grad in zip(self.optimized, self.grads.values(), strict=True):
+                view.grad = grad[0]
+        self.optimizer = self.method.optimizer(self.optimized)
+        self.base_lr = [group["lr"] for group in self.optimizer.param_groups]
+        if keep is None:
+            return
+        for old_param, new_param in zip(old_optimized, self.optimized, strict=True):
+            self.optimizer.state[new_param] = {
+                k: v[keep].clone() if torch.is_tensor(v) and v.shape == old_param.shape else v
+                for k, v in old_optimizer.state[old_param].items()
+            }
+
+    def keep_only(self, keep: list[int]) -> None:
+        """Drop the runs not at the positions ``keep``, carrying the optimizer state over."""
+        self.params = {k: v[keep].clone() for k, v in self.params.items()}
+        self._make_optimizer(keep)
+        self.targets, self.order = self.targets[keep], self.order[keep]
+        for name in ("n_train", "batch", "seeds", "epoch"):
+            setattr(self, name, getattr(self, name)[keep])
+        self.ids = [self.ids[i] for i in keep]
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+
+    def _with_weight_noise(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.method.weight_noise == 0:
+            return params
+        std = self.method.weight_noise
+        return {
+            k: v + std * torch.randn(v.shape, generator=self.generator, device=self.device) for k, v in params.items()
+        }
+
+    def step(self, step: int, warmup_steps: int) -> None:
+        """One update of every run: its own batch, its own loss, the method's optimizer."""
+        steps_per_epoch = self.n_train // self.batch
+        epoch = step // steps_per_epoch
+        stale = np.flatnonzero(epoch != self.epoch)
+        if len(stale):
+            rows = torch.from_numpy(stale).to(self.device)
+            self.order[rows] = epoch_order(
+                torch.from_numpy(self.seeds[stale]).to(self.device),
+                torch.from_numpy(epoch[stale]).to(self.device),
+                torch.from_numpy(self.n_train[stale]).to(self.device),
+                self.order.shape[1],
+            )
+            self.epoch[stale] = epoch[stale]
+        width = int(self.batch.max())
+        start = torch.from_numpy((step % steps_per_epoch) * self.batch).to(self.device)
+        columns = (start[:, None] + torch.arange(width, device=self.device)).clamp_max(self.order.shape[1] - 1)
+        rows = self.order.gather(1, columns)  # (R, width) positions in the table
+        batch = torch.from_numpy(self.batch).to(self.device)
+        mask = torch.arange(width, device=self.device)[None, :] < batch[:, None]
+        for lo in range(0, len(self.ids), self.runs_per_pass):
+            part = slice(lo, lo + self.runs_per_pass)
+            leaves = {k: v[part].detach().requires_grad_() for k, v in self.params.items()}
+            with self._autocast():
+                logits = forward(self._with_weight_noise(leaves), self.inputs[rows[part]], self.config, self.generator)
+            targets = self.targets[part].gather(1, rows[part])
+            losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+            ((losses.view(targets.shape) * mask[part]).sum(1) / batch[part]).sum().backward()
+            for k, leaf in leaves.items():
+                self.grads[k][part] = leaf.grad
+        factor = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
+        for group, base in zip(self.optimizer.param_groups, self.base_lr, strict=True):
+            group["lr"] = base * factor
+        self.optimizer.step()
+
+    @torch.no_grad()
+    def evaluate(self) -> np.ndarray:
+        """``(R, 4)`` array of train accuracy, validation accuracy, train loss, validation loss."""
+        runs, n = self.targets.shape
+        train_mask = (
+            torch.arange(n, device=self.device)[None, :] < torch.from_numpy(self.n_train).to(self.device)[:, None]
+        )
+        loss_sum = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
+        correct = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
+        chunk = max(1, EVAL_ROWS // runs)
+        for lo in range(0, n, chunk):
+            with self._autocast():
+                logits = forward(self.params, self.inputs[lo : lo + chunk], self.config).float()
+            targets = self.targets[:, lo : lo + chunk]
+            losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
+            hits = (logits.argmax(-1) == targets).double()
+            is_train = train_mask[:, lo : lo + chunk].double()
+            for column, weight in enumerate((is_train, 1 - is_train)):
+                loss_sum[:, column] += (losses.double() * weight).sum(1)
+                correct[:, column] += (hits * weight).sum(1)
+        sizes = torch.from_numpy(np.stack([self.n_train, n - self.n_train], axis=1)).to(self.device)
+        return torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
+
+
+def default_runs_per_pass(device: torch.device) -> int:
+    """Runs per forward/backward pass: the whole stack on a GPU, a few on a CPU (cache-sized)."""
+    return 1 << 20 if device.type == "cuda" else 1
+
+
+ProgressCallback = Callable[[int, list[RunResult]], None]
+"""Called after every update with the update count and the runs still training."""
+
+
+def train(
+    tasks: Task | Sequence[Task],
+    method: Method,
+    seeds: Sequence[int],
+    *,
+    device: str | torch.device | None = None,
+    precision: str = "float32",
+    early_stop: bool = True,
+    max_stack: int = 128,
+    progress: ProgressCallback | None = None,
+) -> list[RunResult]:
+    """Train ``method`` on every (task, seed) pair for the task's budget; one result per pair.
+
+    Runs of tasks sharing an operation, version and budget are stacked (at most ``max_stack``
+    per stack) when the method's update is elementwise and its forward pass deterministic.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
+    tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
+    device = torch.device(device) if device is not None else default_device()
+    pairs = [(task, int(seed)) for task in tasks for seed in seeds]
+    results = [
+        RunResult(
+            task_id=task.id,
+            split_hash=task.split_hash,
+            method=method.name,
+            hyperparameter_hash=method.hyperparameter_hash,
+            hyperparameters=method.hyperparameters,
+            seed=seed,
+            max_steps=task.budget.max_steps,
+            device=str(device),
+            precision=precision,
+        )
+        for task, seed in pairs
+    ]
+    stackable = method.is_elementwise() and not method.stochastic_forward
+    groups: dict[tuple, list[int]] = {}
+    for index, (task, _) in enumerate(pairs):
+        budget = task.budget
+        key = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps) if stackable else (index,)
+        groups.setdefault(key, []).append(index)
+    for members in groups.values():
+        for lo in range(0, len(members), max_stack):
+            chunk = members[lo : lo + max_stack]
+            _train_stack(
+                [pairs[i] for i in chunk],
+                [results[i] for i in chunk],
+                method,
+                device,
+                precision,
+                stackable,
+                early_stop,
+                progress,
+            )
+    return results
+
+
+def _train_stack(
+    pairs: list[tuple[Task, int]],
+    results: list[RunResult],
+    method: Method,
+    device: torch.device,
+    precision: str,
+    elementwise: bool,
+    early_stop: bool,
+    progress: ProgressCallback | None,
+) -> None:
+    started = time.perf_counter()
+    stack = _Stack(pairs, method, device, precision, elementwise)
+    budget = pairs[0][0].budget
+    eval_steps = set(budget.eval_steps().tolist())
+    for result in results:
+        result.stacked_runs = len(pairs)
+    for step in range(budget.max_steps + 1):
+        if step in eval_steps:
+            metrics = stack.evaluate()
+            keep = []
+            for position, (run_id, row) in enumerate(zip(stack.ids, metrics, strict=True)):
+                result = results[run_id]
+                result.steps.append(step)
+                for name, value in zip(("train_acc", "val_acc", "train_loss", "val_loss"), row, strict=True):
+                    getattr(result, name).append(float(value))
+                if not np.isfinite(row[2:]).all():
+                    result.status = "diverged"
+                elif step == budget.max_steps:
+                    result.status = "completed"
+                elif early_stop and row[1] >= 1.0 and result.steps_to_99_train is not None:
+                    result.status = "early_stopped"
+                else:
+                    keep.append(position)
+                    continue
+                result.wall_time_s = time.perf_counter() - started
+            if not keep:
+                return
+            if len(keep) < len(stack.ids):
+                stack.keep_only(keep)
+        stack.step(step, budget.warmup_steps)
+        if progress is not None:
+            progress(step + 1, [results[i] for i in stack.ids])

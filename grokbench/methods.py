@@ -1,0 +1,157 @@
+"""Methods: how parameters are updated. A method is a plain Python file, loaded by ``load_method``.
+
+The harness owns the model, its initialization, the data order, the evaluation and the update
+count; a method owns only the update. A method file defines:
+
+``HYPERPARAMETERS``
+    A JSON-serializable dict, passed to ``make_optimizer`` as keyword arguments.
+``make_optimizer(params, **hyperparameters) -> torch.optim.Optimizer``
+    Any optimizer, from torch, a pip package or the file itself. Gradient filters (Grokfast),
+    update noise and decay toward the initialization are optimizers that wrap or subclass one.
+
+and optionally:
+
+``NAME`` (str)
+    Shown in tables; defaults to the file's stem.
+``ELEMENTWISE`` (bool)
+    True when each parameter element's update depends only on that element's own history.
+    Runs of such a method are trained stacked, as one computation, and the optimizer sees
+    tensors with a leading run dimension. When it is not declared, it is detected: true for
+    torch's own elementwise optimizers (SGD, Adam, AdamW, …) and false otherwise, so an update
+    with norms, projections or orthogonalization over a tensor is trained one run at a time,
+    and its optimizer sees each parameter in its natural shape.
+``DROPOUT`` (float)
+    Residual dropout probability of the model, 0 by default.
+``WEIGHT_NOISE`` (float)
+    Standard deviation of Gaussian noise added to every weight in each training forward
+    pass (W is replaced by W + σ·ε), 0 by default.
+
+A method that draws random numbers in the forward pass (dropout, weight noise) is trained
+one run at a time, so its random stream is the same as alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from grokbench import error
+
+BASELINES = Path(__file__).resolve().parent.parent / "baselines"
+"""The folder of the baseline methods (in a source checkout)."""
+DEFAULT_METHOD = BASELINES / "adamw.py"
+"""The paper's reference recipe."""
+
+ELEMENTWISE_OPTIMIZERS = (
+    torch.optim.SGD,
+    torch.optim.Adam,
+    torch.optim.AdamW,
+    torch.optim.Adamax,
+    torch.optim.NAdam,
+    torch.optim.RAdam,
+    torch.optim.RMSprop,
+    torch.optim.Adagrad,
+    torch.optim.Adadelta,
+)
+"""torch optimizers (exactly these classes, not subclasses) known to update elementwise."""
+
+
+class MethodError(error.Error):
+    """A method file is missing a field or gives one of the wrong type."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """A loaded method: the update rule and what the harness must know about it."""
+
+    name: str
+    """Name shown in tables."""
+    make_optimizer: Callable[..., torch.optim.Optimizer]
+    """Builds the optimizer from a list of parameters and the hyperparameters."""
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of ``make_optimizer``."""
+    elementwise: bool | None = None
+    """Declared elementwise update, or None to detect it from the optimizer's class."""
+    dropout: float = 0.0
+    """Residual dropout probability."""
+    weight_noise: float = 0.0
+    """Std of the Gaussian noise added to weights in each training forward pass."""
+    source: str = ""
+    """Path of the method file."""
+
+    @property
+    def hyperparameter_hash(self) -> str:
+        """A short hash of the hyperparameters and forward-pass options, for result keys."""
+        payload = json.dumps([self.hyperparameters, self.dropout, self.weight_noise], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    @property
+    def stochastic_forward(self) -> bool:
+        """Whether training forward passes draw random numbers."""
+        return self.dropout > 0 or self.weight_noise > 0
+
+    def optimizer(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        """Build the method's optimizer, checking that it is one."""
+        optimizer = self.make_optimizer(list(params), **self.hyperparameters)
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise MethodError(
+                f"make_optimizer in {self.source} returned {type(optimizer).__name__}; it must return a torch.optim.Optimizer."
+            )
+        return optimizer
+
+    def is_elementwise(self) -> bool:
+        """Declared, or detected by building the optimizer on a dummy parameter."""
+        if self.elementwise is not None:
+            return self.elementwise
+        probe = self.optimizer([torch.zeros(1, requires_grad=True)])
+        return type(probe) in ELEMENTWISE_OPTIMIZERS
+
+
+def _field(module: Any, name: str, kind: type | tuple[type, ...], default: Any, path: Path) -> Any:
+    value = getattr(module, name, default)
+    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise MethodError(f"{name} in {path} must be a {expected}, not {type(value).__name__}.")
+    return value
+
+
+def load_method(path: str | Path) -> Method:
+    """Load a method file (the format of ``baselines/`` and of leaderboard submissions)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MethodError(f"Method file {path} does not exist.")
+    module_name = f"grokbench_method_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses and pickling inside the file need it
+    spec.loader.exec_module(module)
+    make_optimizer = getattr(module, "make_optimizer", None)
+    if not callable(make_optimizer):
+        raise MethodError(
+            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
+        )
+    hyperparameters = _field(module, "HYPERPARAMETERS", dict, None, path)
+    try:
+        json.dumps(hyperparameters)
+    except TypeError as exc:
+        raise MethodError(f"HYPERPARAMETERS in {path} must be JSON-serializable: {exc}.") from exc
+    elementwise = getattr(module, "ELEMENTWISE", None)
+    if elementwise is not None:
+        _field(module, "ELEMENTWISE", bool, None, path)
+    return Method(
+        name=_field(module, "NAME", str, path.stem, path),
+        make_optimizer=make_optimizer,
+        hyperparameters=hyperparameters,
+        elementwise=elementwise,
+        dropout=float(_field(module, "DROPOUT", (int, float), 0.0, path)),
+        weight_noise=float(_field(module, "WEIGHT_NOISE", (int, float), 0.0, path)),
+        source=str(path),
+    )
