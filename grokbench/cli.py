@@ -167,6 +167,122 @@ def train(
     click.echo(f"Plot: {png}")
 
 
+def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
+    """A progress bar over updates and runs, and the harness callbacks that drive it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_updates, unit="update", desc="sweep")
+    finished = [done_runs]
+
+    def progress(step: int, active: list) -> None:
+        bar.update(len(active))
+
+    def on_result(result) -> None:
+        finished[0] += 1
+        bar.total -= result.max_steps - result.updates  # an early stop frees the rest of its budget
+        bar.set_postfix(
+            runs=f"{finished[0]}/{total_runs}", last=f"{result.task_id} seed {result.seed}: {result.status}"
+        )
+
+    return bar, progress, on_result
+
+
+@main.command()
+@click.option(
+    "--suite", "suite_name", default="quick", show_default=True, help="Suite to run: quick, leaderboard or paper."
+)
+@click.option(
+    "--method",
+    "method_file",
+    type=click.Path(dir_okay=False),
+    help="Method file (default: the reference AdamW recipe).",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for the report and figures (default: runs/<suite>)."
+)
+@click.option(
+    "--store", "store_path", type=click.Path(dir_okay=False), help="Results store (default: <out>/results.sqlite)."
+)
+@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@friendly_errors
+def run(suite_name: str, method_file: str | None, out: str | None, store_path: str | None, device: str | None) -> None:
+    """Train a method (and the reference) on a suite, score it, and write the report and figures."""
+    from pathlib import Path
+
+    from grokbench.methods import DEFAULT_METHOD, load_method
+    from grokbench.report import terminal_text, write_report
+    from grokbench.scoring import score
+    from grokbench.store import Store
+    from grokbench.suites import get_suite
+    from grokbench.sweep import plan, run_sweep
+
+    suite = get_suite(suite_name)
+    folder = Path(out or Path("runs") / suite.name)
+    reference = load_method(DEFAULT_METHOD)
+    methods = [reference] if method_file is None else [load_method(method_file), reference]
+    methods = list({m.name: m for m in methods}.values())
+    click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}")
+    with Store(store_path or folder / "results.sqlite") as store:
+        plans = [(m, plan(m, suite.task_ids, range(suite.seeds), store, suite.max_steps)) for m in methods]
+        total_runs = sum(len(p.runs) for _, p in plans)
+        missing = [run for _, p in plans for run in p.missing]
+        click.echo(
+            f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
+        )
+        bar, progress, on_result = _sweep_progress(
+            sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
+        )
+        for method, sweep in plans:
+            run_sweep(method, sweep, store, device=device, progress=progress, on_result=on_result)
+        bar.close()
+        keys = {(m.name, task.id, seed, task.budget.max_steps) for m, p in plans for task, seed in p.runs}
+        results = [r for r in store.results() if (r.method, r.task_id, r.seed, r.max_steps) in keys]
+    report = score(results, reference=reference.name)
+    click.echo(terminal_text(report))
+    path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
+    click.echo(f"Report: {path}")
+
+
+@main.command("score")
+@click.option(
+    "--store", "store_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Results store."
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Folder for the report and figures (default: beside the store)."
+)
+@click.option("--reference", default="AdamW (reference)", show_default=True, help="Method to compare the others with.")
+@friendly_errors
+def score_command(store_path: str, out: str | None, reference: str) -> None:
+    """Score every run in a store and rewrite the report and figures, without training."""
+    from pathlib import Path
+
+    from grokbench.report import terminal_text, write_report
+    from grokbench.scoring import score
+    from grokbench.store import Store
+
+    with Store(store_path) as store:
+        results = store.results()
+    if not results:
+        raise click.ClickException(f"The store {store_path} holds no runs.")
+    report = score(results, reference=reference)
+    click.echo(terminal_text(report))
+    click.echo(f"Report: {write_report(report, Path(out or Path(store_path).parent), title='grokbench report')}")
+
+
+@main.command("runs")
+@click.option(
+    "--store", "store_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Results store."
+)
+@friendly_errors
+def runs_command(store_path: str) -> None:
+    """List the runs a store holds."""
+    from grokbench.report import runs_table
+    from grokbench.store import Store
+
+    with Store(store_path) as store:
+        click.echo(runs_table(store.results()))
+
+
 @main.command("export")
 @click.argument("task_ids", nargs=-1)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New or empty folder to write.")

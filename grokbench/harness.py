@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from grokbench import __version__
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
-from grokbench.task import Task
+from grokbench.task import Budget, Task
 
 THRESHOLD = 0.99
 """Accuracy that counts as generalized (validation) or memorized (training)."""
@@ -93,6 +93,12 @@ class RunResult:
         """Best validation accuracy at any evaluation (0 for a run without one)."""
         finite = [a for a in self.val_acc if math.isfinite(a)]
         return max(finite, default=0.0)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> RunResult:
+        """Rebuild a result from ``to_dict``'s record (derived measurements are recomputed)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable record, with the derived measurements included."""
@@ -281,29 +287,44 @@ def default_runs_per_pass(device: torch.device) -> int:
 
 ProgressCallback = Callable[[int, list[RunResult]], None]
 """Called after every update with the update count and the runs still training."""
+ResultCallback = Callable[[RunResult], None]
+"""Called once per run, as soon as it has finished."""
 
 
 def train(
     tasks: Task | Sequence[Task],
     method: Method,
     seeds: Sequence[int],
+    **options: Any,
+) -> list[RunResult]:
+    """Train ``method`` on every (task, seed) pair for the task's budget; one result per pair.
+
+    ``options`` are those of ``train_runs``.
+    """
+    tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
+    return train_runs([(task, int(seed)) for task in tasks for seed in seeds], method, **options)
+
+
+def train_runs(
+    runs: Sequence[tuple[Task, int]],
+    method: Method,
     *,
     device: str | torch.device | None = None,
     precision: str = "float32",
     early_stop: bool = True,
     max_stack: int = 128,
+    runs_per_pass: int | None = None,
     progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
 ) -> list[RunResult]:
-    """Train ``method`` on every (task, seed) pair for the task's budget; one result per pair.
+    """Train ``method`` on each (task, seed) run; one result per run, in order.
 
     Runs of tasks sharing an operation, version and budget are stacked (at most ``max_stack``
     per stack) when the method's update is elementwise and its forward pass deterministic.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
-    tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
     device = torch.device(device) if device is not None else default_device()
-    pairs = [(task, int(seed)) for task in tasks for seed in seeds]
     results = [
         RunResult(
             task_id=task.id,
@@ -316,46 +337,34 @@ def train(
             device=str(device),
             precision=precision,
         )
-        for task, seed in pairs
+        for task, seed in runs
     ]
     stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}
-    for index, (task, _) in enumerate(pairs):
+    for index, (task, _) in enumerate(runs):
         budget = task.budget
         key = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps) if stackable else (index,)
         groups.setdefault(key, []).append(index)
     for members in groups.values():
         for lo in range(0, len(members), max_stack):
             chunk = members[lo : lo + max_stack]
-            _train_stack(
-                [pairs[i] for i in chunk],
-                [results[i] for i in chunk],
-                method,
-                device,
-                precision,
-                stackable,
-                early_stop,
-                progress,
-            )
+            stack = _Stack([runs[i] for i in chunk], method, device, precision, stackable, runs_per_pass)
+            _train_stack(stack, [results[i] for i in chunk], runs[chunk[0]][0].budget, early_stop, progress, on_result)
     return results
 
 
 def _train_stack(
-    pairs: list[tuple[Task, int]],
+    stack: _Stack,
     results: list[RunResult],
-    method: Method,
-    device: torch.device,
-    precision: str,
-    elementwise: bool,
+    budget: Budget,
     early_stop: bool,
     progress: ProgressCallback | None,
+    on_result: ResultCallback | None,
 ) -> None:
     started = time.perf_counter()
-    stack = _Stack(pairs, method, device, precision, elementwise)
-    budget = pairs[0][0].budget
     eval_steps = set(budget.eval_steps().tolist())
     for result in results:
-        result.stacked_runs = len(pairs)
+        result.stacked_runs = len(results)
     for step in range(budget.max_steps + 1):
         if step in eval_steps:
             metrics = stack.evaluate()
@@ -375,6 +384,8 @@ def _train_stack(
                     keep.append(position)
                     continue
                 result.wall_time_s = time.perf_counter() - started
+                if on_result is not None:
+                    on_result(result)
             if not keep:
                 return
             if len(keep) < len(stack.ids):

@@ -23,17 +23,52 @@ class Suite:
     """Full versioned ids of the suite's tasks."""
     seeds: int
     """Seeds per task."""
+    max_steps: int | None = None
+    """Budget of updates per run, when the suite shortens the tasks' own budget."""
+    sizing: str = ""
+    """How the suite's size was chosen."""
 
 
 SUITES: dict[str, Suite] = {
     suite.name: suite
     for suite in (
         Suite(
+            name="quick",
+            version=1,
+            description="Real grokking on a laptop CPU: modular addition at fractions 0.3 and 0.5, 2 seeds.",
+            task_ids=("Z97-add-0.3-v1", "Z97-add-0.5-v1"),
+            seeds=2,
+            max_steps=3000,
+            sizing="Measured on a 2-core CPU: the whole suite, with evaluation, in under 10 minutes.",
+        ),
+        Suite(
+            name="leaderboard",
+            version=1,
+            description=(
+                "Four operations (add, sub, div mod 97 and the S5 product) at fractions 0.3, 0.5 and 0.7, "
+                "3 seeds, 2·10^4 updates."
+            ),
+            task_ids=tuple(
+                task_id(stem, f, LATEST_VERSION)
+                for stem in ("Z97-add", "Z97-sub", "Z97-div", "S5-square")
+                for f in (0.3, 0.5, 0.7)
+            ),
+            seeds=3,
+            max_steps=20_000,
+            sizing=(
+                "Not measured on a GPU: sized from the FLOP count (torch's FlopCounterMode, docs/benchmarks.md): "
+                "3.6 GFLOP per update at batch 512 and 22-34 GFLOP per full evaluation, so the worst case, "
+                "36 runs using all 2·10^4 updates, is about 3 PFLOP, or 5 TFLOP/s for 10 minutes: "
+                "under a tenth of an H100's float32 peak."
+            ),
+        ),
+        Suite(
             name="paper",
             version=1,
             description="The paper's study: all 12 operations at fractions 0.05–0.95, 3 seeds, 10^5 updates.",
             task_ids=tuple(task_id(stem, f, LATEST_VERSION) for stem in OPERATIONS for f in FRACTIONS),
             seeds=3,
+            sizing="The paper's study; days on one CPU, hours on one GPU.",
         ),
     )
 }

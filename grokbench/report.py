@@ -1,0 +1,177 @@
+"""Render a scored set of runs: terminal tables, JSON, a Markdown report and its figures."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from tabulate import tabulate
+
+from grokbench.harness import RunResult
+from grokbench.scoring import Report
+
+MAX_CURVE_FIGURES = 12
+"""Tasks that get their own accuracy and loss curve figures (the first ones of the report)."""
+
+
+def _steps(value: float, max_steps: int) -> str:
+    return f">{max_steps}" if math.isinf(value) else f"{value:.0f}"
+
+
+def task_table(report: Report, tablefmt: str = "simple") -> str:
+    """Per method and task: steps to 99% (median and quartiles over seeds) and best accuracy."""
+    rows = [
+        [
+            s.method,
+            s.task_id,
+            f"{s.reached}/{s.seeds}" + (f" ({s.diverged} diverged)" if s.diverged else ""),
+            _steps(s.median_train_steps, s.max_steps),
+            _steps(s.median_steps, s.max_steps),
+            f"{_steps(s.q25_steps, s.max_steps)}–{_steps(s.q75_steps, s.max_steps)}",
+            f"{100 * s.mean_best_val_acc:.1f} ± {100 * s.std_best_val_acc:.1f}",
+        ]
+        for s in report.tasks
+    ]
+    headers = [
+        "method",
+        "task",
+        "reached 99%",
+        "steps→99% train",
+        "steps→99% val",
+        "quartiles",
+        "best val % (mean ± sd)",
+    ]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt)
+
+
+def operation_table(report: Report, tablefmt: str = "simple") -> str:
+    """Per method and operation: the data-efficiency curve's critical fraction."""
+    rows = [
+        [
+            c.method,
+            c.operation,
+            "none" if c.critical_fraction is None else f"{c.critical_fraction:g}",
+            ", ".join(f"{f:g}: {100 * a:.0f}%" for f, a in zip(c.fractions, c.mean_best_val_acc, strict=True)),
+        ]
+        for c in report.curves
+    ]
+    return tabulate(
+        rows, headers=["method", "operation", "critical fraction", "best val accuracy by fraction"], tablefmt=tablefmt
+    )
+
+
+def headline_table(report: Report, tablefmt: str = "simple") -> str:
+    """Each method's geometric-mean speed-up over the reference, with its spread over seeds."""
+    rows = [
+        [h.method, h.reference, h.tasks, f"{h.median:.2f}", f"{h.low:.2f}–{h.high:.2f}", len(h.per_seed)]
+        for h in report.headlines
+    ]
+    return tabulate(
+        rows, headers=["method", "reference", "tasks", "speed-up", "seed range", "seeds"], tablefmt=tablefmt
+    )
+
+
+def terminal_text(report: Report) -> str:
+    """All tables, for the terminal."""
+    parts = [task_table(report), operation_table(report)]
+    if report.headlines:
+        parts.append(headline_table(report))
+    return "\n\n".join(parts)
+
+
+def write_figures(report: Report, out: Path) -> list[Path]:
+    """The paper's figures for these runs, as PNG and SVG in ``out``; returns the PNG paths."""
+    from grokbench import plots
+
+    figures = []
+    by_task: dict[tuple[str, str], list[RunResult]] = {}
+    for run in report.runs:
+        by_task.setdefault((run.method, run.task_id), []).append(run)
+    for index, ((method, task_id), runs) in enumerate(by_task.items()):
+        if index >= MAX_CURVE_FIGURES:
+            break
+        stem = f"{task_id}-{_slug(method)}"
+        figures.append(plots.plot_accuracy_curves(runs, out / f"fig1-left-{stem}.png", title=f"{task_id}: {method}"))
+        figures.append(plots.plot_loss_curves(runs, out / f"fig4-{stem}.png", title=f"{task_id}: {method}"))
+    figures.append(
+        plots.plot_steps_to_generalize(
+            report.tasks, out / "fig1-center.png", title="Updates to 99% validation accuracy"
+        )
+    )
+    methods = list(dict.fromkeys(c.method for c in report.curves))
+    operations = list(dict.fromkeys(c.operation for c in report.curves))
+    for method in methods:
+        curves = [c for c in report.curves if c.method == method]
+        figures.append(
+            plots.plot_efficiency(curves, out / f"fig2-right-{_slug(method)}.png", by="operation", title=method)
+        )
+    if len(methods) > 1:
+        for operation in operations:
+            curves = [c for c in report.curves if c.operation == operation]
+            figures.append(
+                plots.plot_efficiency(curves, out / f"fig2-left-{operation}.png", by="method", title=operation)
+            )
+    return figures
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
+
+
+def write_report(report: Report, out: str | Path, title: str) -> Path:
+    """Write ``report.json``, the figures and ``report.md`` (tables and figures) into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
+    try:
+        figures = write_figures(report, out)
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        figures = []
+    sections = [f"# {title}", "## Steps to 99% validation accuracy", task_table(report, "github")]
+    sections += ["## Data efficiency", operation_table(report, "github")]
+    if report.headlines:
+        sections += ["## Against the reference recipe", headline_table(report, "github")]
+    if figures:
+        sections += ["## Figures", *(f"![{png.stem}]({png.name})" for png in figures)]
+    else:
+        sections.append("Install the plot extra (`pip install -e '.[plot]'`) for figures.")
+    path = out / "report.md"
+    path.write_text("\n\n".join(sections) + "\n")
+    return path
+
+
+def runs_table(results: Sequence[RunResult]) -> str:
+    """A line per stored run."""
+    rows = [
+        [
+            r.method,
+            r.task_id,
+            r.seed,
+            r.status,
+            r.updates,
+            r.max_steps,
+            r.steps_to_99_val,
+            f"{100 * r.best_val_acc:.1f}",
+            r.device,
+            r.package_version,
+        ]
+        for r in results
+    ]
+    headers = [
+        "method",
+        "task",
+        "seed",
+        "status",
+        "updates",
+        "budget",
+        "steps→99% val",
+        "best val %",
+        "device",
+        "version",
+    ]
+    return tabulate(rows, headers=headers)

@@ -1,0 +1,100 @@
+"""The results store: one SQLite row per finished run, written the moment the run finishes.
+
+A run is keyed by (task id with version, split hash, method, hyperparameter hash, seed, budget,
+package version). Each row is written in its own transaction, so a sweep killed at any moment
+(SIGKILL included) loses only runs that had not finished, and a restarted sweep trains exactly
+the runs whose key is missing. Several processes may write to one store: SQLite's write-ahead
+log serializes them, and a key already present is never written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from grokbench.harness import RunResult
+
+KEY = ("task_id", "split_hash", "method", "hyperparameter_hash", "seed", "max_steps", "package_version")
+"""The columns that identify a run."""
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    task_id TEXT NOT NULL,
+    split_hash TEXT NOT NULL,
+    method TEXT NOT NULL,
+    hyperparameter_hash TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    max_steps INTEGER NOT NULL,
+    package_version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    updates INTEGER NOT NULL,
+    steps_to_99_val INTEGER,
+    steps_to_99_train INTEGER,
+    best_val_acc REAL NOT NULL,
+    device TEXT NOT NULL,
+    wall_time_s REAL NOT NULL,
+    record TEXT NOT NULL,
+    stored_at TEXT NOT NULL DEFAULT (datetime('now')),
+    UNIQUE ({", ".join(KEY)})
+)
+"""
+
+
+def run_key(result: RunResult) -> tuple:
+    """The key of a run, in ``KEY`` order."""
+    return tuple(getattr(result, name) for name in KEY)
+
+
+class Store:
+    """An SQLite file of run results."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=FULL")
+        self._connection.execute(SCHEMA)
+
+    def add(self, result: RunResult) -> bool:
+        """Store a finished run; False (and nothing written) if its key is already stored."""
+        record = result.to_dict()
+        columns = (
+            *KEY,
+            "status",
+            "updates",
+            "steps_to_99_val",
+            "steps_to_99_train",
+            "best_val_acc",
+            "device",
+            "wall_time_s",
+        )
+        values = [record[c] for c in columns] + [json.dumps(record)]
+        cursor = self._connection.execute(
+            f"INSERT OR IGNORE INTO runs ({', '.join(columns)}, record) VALUES ({', '.join('?' * (len(columns) + 1))})",
+            values,
+        )
+        return cursor.rowcount == 1
+
+    def keys(self) -> set[tuple]:
+        """The keys of every stored run."""
+        return set(self._connection.execute(f"SELECT {', '.join(KEY)} FROM runs"))
+
+    def results(self, methods: Iterable[str] | None = None) -> list[RunResult]:
+        """Stored runs (of the given methods), in the order they were stored."""
+        rows = self._connection.execute("SELECT method, record FROM runs ORDER BY rowid")
+        wanted = None if methods is None else set(methods)
+        return [
+            RunResult.from_dict(json.loads(record)) for method, record in rows if wanted is None or method in wanted
+        ]
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

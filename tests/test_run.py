@@ -1,0 +1,62 @@
+"""``grokbench run``, the main job, end to end."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from grokbench.cli import main
+from grokbench.suites import SUITES, Suite
+
+
+@pytest.fixture
+def tiny_suite(monkeypatch):
+    suite = Suite(
+        name="tiny", version=1, description="test", task_ids=("Z97-add-0.5-v1", "Z97-sub-0.5-v1"), seeds=2, max_steps=20
+    )
+    monkeypatch.setitem(SUITES, "tiny", suite)
+    return suite
+
+
+def test_run_trains_scores_and_reports_then_resumes(tiny_suite, tmp_path):
+    method = tmp_path / "sgd.py"
+    method.write_text(
+        "import torch\nNAME = 'SGD'\nHYPERPARAMETERS = {'lr': 0.1}\n"
+        "def make_optimizer(params, lr):\n    return torch.optim.SGD(params, lr=lr)\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--method", str(method), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 of 8 runs already in" in result.output
+    assert "steps→99% val" in result.output and "speed-up" in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert {h["method"] for h in report["headlines"]} == {"SGD", "AdamW (reference)"}
+    assert len(report["runs"]) == 8
+    for figure in (
+        "fig1-center",
+        "fig2-right-SGD",
+        "fig2-left-Z97-add",
+        "fig1-left-Z97-add-0.5-v1-SGD",
+        "fig4-Z97-add-0.5-v1-SGD",
+    ):
+        assert (out / f"{figure}.png").exists() and (out / f"{figure}.svg").exists()
+    assert "![fig1-center](fig1-center.png)" in (out / "report.md").read_text()
+    again = CliRunner().invoke(main, ["run", "--suite", "tiny", "--method", str(method), "--out", str(out)])
+    assert "8 of 8 runs already in" in again.output and "training 0." in again.output
+
+
+def test_run_with_unknown_suite_fails_clearly(cli):
+    result = cli("run", "--suite", "huge")
+    assert result.returncode == 1
+    assert result.stderr == "Error: Unknown suite 'huge'; suites: quick, leaderboard, paper.\n"
+
+
+@pytest.mark.slow
+def test_quick_suite_shows_grokking(cli, tmp_path):
+    cli("run", "--out", str(tmp_path), check=True)
+    runs = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert len(runs) == 4
+    for run in runs:
+        assert run["best_val_acc"] >= 0.99
+        assert run["steps_to_99_train"] < run["steps_to_99_val"]
+    assert (tmp_path / "fig1-left-Z97-add-0.3-v1-AdamW-reference.png").exists()

@@ -1,0 +1,84 @@
+"""The scorer on synthetic runs with known answers."""
+
+import math
+
+import pytest
+
+from grokbench.harness import RunResult
+from grokbench.scoring import efficiency_curves, headline, score, score_tasks
+
+
+def run(task_id, seed, steps_to_99=None, best=0.5, method="m", max_steps=1000, status="completed"):
+    """A run whose validation accuracy first reaches 99% at ``steps_to_99``; else it peaks at ``best``."""
+    steps = [0, 10, 100, 200, 400, 500, 1000]
+    if steps_to_99 is None:
+        val = [0.0, 0.1, 0.2, 0.3, best, 0.4, 0.4]
+    else:
+        val = [0.99 if s >= steps_to_99 else 0.1 for s in steps]
+    return RunResult(
+        task_id=task_id, split_hash="h", method=method, hyperparameter_hash="x", hyperparameters={},
+        seed=seed, max_steps=max_steps, steps=steps, train_acc=[0.0] + [1.0] * 6, val_acc=val,
+        train_loss=[1.0] * 7, val_loss=[1.0] * 7, status=status,
+    )  # fmt: skip
+
+
+def test_median_with_censoring():
+    runs = [run("Z97-add-0.5-v1", 0, 100), run("Z97-add-0.5-v1", 1, 500), run("Z97-add-0.5-v1", 2, None, best=0.6)]
+    (task,) = score_tasks(runs)
+    assert (task.reached, task.seeds, task.median_steps) == (2, 3, 500)
+    assert (task.q25_steps, task.q75_steps) == (100, math.inf)
+    assert task.mean_best_val_acc == pytest.approx((0.99 + 0.99 + 0.6) / 3)
+
+
+def test_median_is_censored_when_half_or_more_miss():
+    runs = [run("Z97-add-0.5-v1", 0, 100), run("Z97-add-0.5-v1", 1, None), run("Z97-add-0.5-v1", 2, None)]
+    assert score_tasks(runs)[0].median_steps == math.inf
+    even = [run("Z97-add-0.5-v1", 0, 100), run("Z97-add-0.5-v1", 1, None)]
+    assert score_tasks(even)[0].median_steps == math.inf
+    both = [run("Z97-add-0.5-v1", 0, 100), run("Z97-add-0.5-v1", 1, 500)]
+    assert score_tasks(both)[0].median_steps == 300
+
+
+def test_diverged_runs_count_as_misses():
+    runs = [run("Z97-add-0.5-v1", 0, 100, status="diverged"), run("Z97-add-0.5-v1", 1, 100)]
+    (task,) = score_tasks(runs)
+    assert (task.reached, task.diverged, task.median_steps) == (1, 1, math.inf)
+
+
+def test_critical_fraction_is_the_smallest_fraction_whose_mean_best_reaches_99():
+    runs = [
+        run("Z97-add-0.3-v1", 0, None, best=0.5),
+        run("Z97-add-0.4-v1", 0, 500),
+        run("Z97-add-0.4-v1", 1, None, best=0.9),  # mean 0.945: below 99%
+        run("Z97-add-0.5-v1", 0, 100),
+        run("Z97-add-0.6-v1", 0, 10),
+        run("S5-square-0.5-v1", 0, None, best=0.2),
+    ]
+    curves = {c.operation: c for c in efficiency_curves(score_tasks(runs))}
+    assert curves["Z97-add"].fractions == [0.3, 0.4, 0.5, 0.6]
+    assert curves["Z97-add"].critical_fraction == 0.5
+    assert curves["S5-square"].critical_fraction is None
+
+
+def test_headline_geometric_mean_speedup_with_miss_penalty_and_seed_spread():
+    reference = [run("Z97-add-0.5-v1", s, 400, method="ref") for s in (0, 1)] + [
+        run("Z97-add-0.3-v1", s, 1000, method="ref") for s in (0, 1)
+    ]
+    method = [
+        run("Z97-add-0.5-v1", 0, 100),  # 4x faster
+        run("Z97-add-0.5-v1", 1, 200),  # 2x faster
+        run("Z97-add-0.3-v1", 0, 1000),  # same
+        run("Z97-add-0.3-v1", 1, None),  # miss: 2 x budget = 2000 -> 0.5x
+    ]
+    result = headline(reference + method, "m", "ref")
+    assert result.tasks == 2
+    assert result.per_seed == {0: pytest.approx(2.0), 1: pytest.approx(1.0)}
+    assert (result.median, result.low, result.high) == (pytest.approx(1.5), pytest.approx(1.0), pytest.approx(2.0))
+    assert headline(reference, "ref", "ref").median == pytest.approx(1.0)
+
+
+def test_report_json_has_no_infinities():
+    report = score([run("Z97-add-0.5-v1", 0, None), run("Z97-add-0.5-v1", 1, None)], reference="m")
+    data = report.to_dict()
+    assert data["tasks"][0]["median_steps"] is None
+    assert data["headlines"][0]["median"] == pytest.approx(1.0)

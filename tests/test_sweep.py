@@ -1,0 +1,115 @@
+"""Sweeps into the results store: resume after SIGKILL, concurrent writers, diverged runs."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from grokbench.methods import DEFAULT_METHOD, load_method
+from grokbench.store import KEY, Store
+from grokbench.sweep import plan, run_sweep
+
+SWEEP_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from grokbench.methods import load_method
+    from grokbench.store import Store
+    from grokbench.sweep import plan, run_sweep
+
+    method_file, store_path = sys.argv[1], sys.argv[2]
+    method = load_method(method_file)
+    with Store(store_path) as store:
+        sweep = plan(method, ["Z97-add-0.5", "Z97-sub-0.5", "Z97-mix-0.5"], [0, 1], store, max_steps=30)
+        print("missing", len(sweep.missing), flush=True)
+        run_sweep(method, sweep, store, device="cpu", on_result=lambda r: print("stored", r.task_id, r.seed, flush=True))
+    """
+)
+
+
+def start_sweep(store_path, threads=None):
+    env = os.environ | ({"OMP_NUM_THREADS": str(threads)} if threads else {})
+    return subprocess.Popen(
+        [sys.executable, "-c", SWEEP_SCRIPT, str(DEFAULT_METHOD), str(store_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def stored_keys(store_path):
+    with sqlite3.connect(store_path) as connection:
+        return connection.execute(f"SELECT {', '.join(KEY)} FROM runs").fetchall()
+
+
+def test_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path):
+    store_path = tmp_path / "results.sqlite"
+    first = start_sweep(store_path)
+    assert first.stdout.readline() == "missing 6\n"
+    assert first.stdout.readline().startswith("stored ")  # the first stack has finished...
+    first.send_signal(signal.SIGKILL)  # ...and the sweep dies in the middle
+    first.wait()
+    survivors = stored_keys(store_path)
+    assert 1 <= len(survivors) < 6
+    second = start_sweep(store_path)
+    output, _ = second.communicate(timeout=600)
+    assert second.returncode == 0
+    assert output.splitlines()[0] == f"missing {6 - len(survivors)}"
+    keys = stored_keys(store_path)
+    assert len(keys) == len(set(keys)) == 6
+    assert set(survivors) <= set(keys)
+    assert {(k[0], k[4]) for k in keys} == {(f"Z97-{op}-0.5-v1", s) for op in ("add", "sub", "mix") for s in (0, 1)}
+
+
+def test_concurrent_sweeps_store_each_run_once(tmp_path):
+    store_path = tmp_path / "results.sqlite"
+    sweeps = [start_sweep(store_path, threads=1), start_sweep(store_path, threads=1)]  # one core each
+    for sweep in sweeps:
+        sweep.communicate(timeout=600)
+        assert sweep.returncode == 0
+    keys = stored_keys(store_path)
+    assert len(keys) == len(set(keys)) == 6
+
+
+def test_diverged_runs_are_stored_and_the_sweep_goes_on(tmp_path):
+    method_file = tmp_path / "explode.py"
+    method_file.write_text(
+        "import torch\nHYPERPARAMETERS = {'lr': 1e30}\n"
+        "def make_optimizer(params, lr):\n    return torch.optim.SGD(params, lr=lr)\n"
+    )
+    method = load_method(method_file)
+    with Store(tmp_path / "results.sqlite") as store:
+        sweep = plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100)
+        run_sweep(method, sweep, store, device="cpu")
+        assert [r.status for r in store.results()] == ["diverged", "diverged"]
+        assert plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100).missing == []
+
+
+def test_store_round_trip_and_duplicate_refused(tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    with Store(tmp_path / "results.sqlite") as store:
+        sweep = plan(method, ["Z97-add-0.5"], [3], store, max_steps=10)
+        (result,) = run_sweep(method, sweep, store, device="cpu")
+        (stored,) = store.results()
+        assert stored.to_dict() == result.to_dict()
+        assert not store.add(result)
+
+
+@pytest.mark.parametrize("command", ["score", "runs"])
+def test_score_and_runs_commands_read_a_store(cli, tmp_path, command):
+    method = load_method(DEFAULT_METHOD)
+    store_path = tmp_path / "results.sqlite"
+    with Store(store_path) as store:
+        run_sweep(method, plan(method, ["Z97-add-0.5"], [0, 1], store, max_steps=20), store, device="cpu")
+    result = (
+        cli(command, "--store", str(store_path), "--out", str(tmp_path / "report"))
+        if command == "score"
+        else cli(command, "--store", str(store_path))
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Z97-add-0.5-v1" in result.stdout
+    if command == "score":
+        assert (tmp_path / "report" / "report.md").exists() and (tmp_path / "report" / "fig1-center.svg").exists()
