@@ -283,6 +283,138 @@ def runs_command(store_path: str) -> None:
         click.echo(runs_table(store.results()))
 
 
+def _board_option(command):
+    from grokbench.leaderboard import LEADERBOARD
+
+    return click.option(
+        "--board",
+        type=click.Path(file_okay=False),
+        default=str(LEADERBOARD),
+        show_default=True,
+        help="The leaderboard folder.",
+    )(command)
+
+
+@main.command()
+@click.argument("method_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", required=True, help="Entry name: lower-case letters, digits, '.', '_' and '-'.")
+@click.option("--suite", "suite_name", default="leaderboard", show_default=True, help="Suite to run.")
+@click.option("--author", "authors", multiple=True, required=True, help="An author (repeat for several).")
+@click.option("--description", required=True, help="One paragraph on the method.")
+@click.option("--link", help="Paper or code URL.")
+@click.option("--tuning-notes", default="", help="How the hyperparameters were chosen.")
+@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@_board_option
+@friendly_errors
+def submit(
+    method_file: str,
+    name: str,
+    suite_name: str,
+    authors: tuple[str, ...],
+    description: str,
+    link: str | None,
+    tuning_notes: str,
+    device: str | None,
+    board: str,
+) -> None:
+    """Run a suite for a method and write its leaderboard entry."""
+    from pathlib import Path
+
+    from grokbench.leaderboard import submit as submit_entry
+    from grokbench.suites import get_suite
+
+    suite = get_suite(suite_name)
+    metadata = {
+        "name": name,
+        "authors": list(authors),
+        "description": description,
+        "link": link,
+        "tuning_notes": tuning_notes,
+    }
+    total = len(suite.task_ids) * suite.seeds
+    bar, progress, _ = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
+    entry = submit_entry(method_file, metadata, suite, board=Path(board), device=device, progress=progress)
+    bar.close()
+    click.echo(
+        f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."
+    )
+
+
+@main.group()
+def leaderboard() -> None:
+    """Validate, verify and build the leaderboard."""
+
+
+@leaderboard.command()
+@_board_option
+@friendly_errors
+def validate(board: str) -> None:
+    """Check every entry: schema, complete suite, current split hashes, summary as scored."""
+    from pathlib import Path
+
+    from grokbench.leaderboard import entries
+
+    checked = entries(Path(board))
+    click.echo(f"{len(checked)} entries valid: {', '.join(e.name for e in checked)}")
+
+
+@leaderboard.command()
+@_board_option
+@friendly_errors
+def build(board: str) -> None:
+    """Regenerate the ranked table in README.md and the page index.html with its figures."""
+    from pathlib import Path
+
+    from grokbench.leaderboard import build as build_board
+
+    readme, page = build_board(Path(board))
+    click.echo(f"Wrote {readme} and {page}")
+
+
+@leaderboard.command()
+@click.argument("name")
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Seeds to re-run per task.")
+@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@_board_option
+@friendly_errors
+def verify(name: str, seeds: int, device: str | None, board: str) -> None:
+    """Re-run seeds of an entry and report whether they match its stored results."""
+    from pathlib import Path
+
+    from tabulate import tabulate
+
+    from grokbench.leaderboard import TOLERANCE, Entry, LeaderboardError
+    from grokbench.leaderboard import verify as verify_entry
+
+    folder = Path(board) / "submissions" / name
+    if not folder.is_dir():
+        raise LeaderboardError(f"No entry {name!r} in {Path(board) / 'submissions'}.")
+    entry = Entry(folder)
+    entry.check()
+    checks = verify_entry(entry, seeds, device=device)
+    rows = [
+        [
+            c.task_id,
+            c.seed,
+            c.steps_to_99_val,
+            r.steps_to_99_val,
+            f"{c.best_val_acc:.4f}",
+            f"{r.best_val_acc:.4f}",
+            "; ".join(m) or "ok",
+        ]
+        for c, r, m in checks
+    ]
+    click.echo(
+        tabulate(rows, headers=["task", "seed", "claimed steps→99%", "re-run", "claimed best", "re-run", "verdict"])
+    )
+    click.echo(
+        f"Tolerance: best validation accuracy within {TOLERANCE['best_val_acc']}, steps to 99% within {TOLERANCE['steps_relative']:.0%} or {TOLERANCE['steps_absolute']} updates."
+    )
+    if any(m for _, _, m in checks):
+        raise LeaderboardError(f"Entry {name} does not verify: re-run seeds differ beyond the tolerance.")
+    click.echo(f"Entry {name} verified on {len(checks)} runs.")
+
+
 @main.command("export")
 @click.argument("task_ids", nargs=-1)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New or empty folder to write.")

@@ -168,7 +168,7 @@ class _Stack:
         self.inputs = torch.from_numpy(np.concatenate([inputs, val_inputs])).to(device)  # (N, 4)
         self.targets = torch.from_numpy(np.stack([t[:, 2] for t in tables])).to(device)  # (R, N)
         self.n_train = np.array([len(t.train) for t, _ in runs])
-        self.batch = np.array([t.budget.batch_size for t, _ in runs])
+        self.batch = np.array([method.batch_size_for(t.budget.batch_size, len(t.train)) for t, _ in runs])
         self.seeds = np.array([s for _, s in runs])
         self.epoch = np.full(len(runs), -1)
         self.order = torch.zeros((len(runs), int(self.n_train.max())), dtype=torch.int64, device=device)
@@ -176,6 +176,7 @@ class _Stack:
         self.params = {k: torch.stack([p[k] for p in initial]).to(device) for k in initial[0]}
         self.ids = list(range(len(runs)))  # positions in the caller's list of the runs still here
         seed = int(self.seeds[0])
+        torch.manual_seed(seed)  # for methods that draw random numbers in their update
         self.generator = torch.Generator(device=device).manual_seed(seed) if method.stochastic_forward else None
         self._make_optimizer()
 

@@ -25,9 +25,15 @@ and optionally:
 ``WEIGHT_NOISE`` (float)
     Standard deviation of Gaussian noise added to every weight in each training forward
     pass (W is replaced by W + σ·ε), 0 by default.
+``BATCH_SIZE`` (int or ``"full"``)
+    Equations per update instead of the task's rule (capped at the training set); ``"full"``
+    is full-batch training. The budget still counts updates.
 
 A method that draws random numbers in the forward pass (dropout, weight noise) is trained
-one run at a time, so its random stream is the same as alone.
+one run at a time, so its random stream is the same as alone. Before each stack is trained,
+torch's global random generator is seeded from the (first) run's seed, so a method that draws
+random numbers in its update (update noise) is reproducible; such a method declares
+``ELEMENTWISE = False`` so that each run trains alone and draws its own stream.
 """
 
 from __future__ import annotations
@@ -84,13 +90,21 @@ class Method:
     """Residual dropout probability."""
     weight_noise: float = 0.0
     """Std of the Gaussian noise added to weights in each training forward pass."""
+    batch_size: int | str | None = None
+    """Equations per update instead of the task's rule; ``"full"`` for the whole training set."""
     source: str = ""
     """Path of the method file."""
+
+    def batch_size_for(self, task_batch_size: int, n_train: int) -> int:
+        """The batch size of a run on a task whose own rule gives ``task_batch_size``."""
+        if self.batch_size is None:
+            return task_batch_size
+        return n_train if self.batch_size == "full" else min(int(self.batch_size), n_train)
 
     @property
     def hyperparameter_hash(self) -> str:
         """A short hash of the hyperparameters and forward-pass options, for result keys."""
-        payload = json.dumps([self.hyperparameters, self.dropout, self.weight_noise], sort_keys=True)
+        payload = json.dumps([self.hyperparameters, self.dropout, self.weight_noise, self.batch_size], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     @property
@@ -146,8 +160,16 @@ def load_method(path: str | Path) -> Method:
     elementwise = getattr(module, "ELEMENTWISE", None)
     if elementwise is not None:
         _field(module, "ELEMENTWISE", bool, None, path)
+    batch_size = getattr(module, "BATCH_SIZE", None)
+    if (
+        batch_size is not None
+        and batch_size != "full"
+        and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1)
+    ):
+        raise MethodError(f"BATCH_SIZE in {path} must be a positive int or 'full', not {batch_size!r}.")
     return Method(
         name=_field(module, "NAME", str, path.stem, path),
+        batch_size=batch_size,
         make_optimizer=make_optimizer,
         hyperparameters=hyperparameters,
         elementwise=elementwise,

@@ -1,0 +1,466 @@
+"""The leaderboard: entries that anyone can submit, their validation, verification and the board.
+
+An entry is a folder ``leaderboard/submissions/<name>/`` holding
+
+- ``method.py``: the method, in the format of ``baselines/`` (``grokbench.methods``);
+- ``metadata.json``: name, authors, description, link, hyperparameters, tuning notes;
+- ``results.json``: every run of the suite, as written by ``grokbench submit``;
+- ``summary.json``: what the scorer computes from those runs;
+- ``environment.json``: grokbench, torch and Python versions, device, precision, suite and
+  suite version, and the split hash of every task.
+
+The schemas are pydantic models; their errors name the file, the field and what it should be.
+The board (``leaderboard/README.md`` between markers, and ``leaderboard/index.html``) is
+generated from the entries by ``grokbench leaderboard build`` and never edited by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import platform
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+import grokbench
+from grokbench import error
+from grokbench.harness import RunResult, train_runs
+from grokbench.methods import Method, load_method
+from grokbench.scoring import Report, headline, score
+from grokbench.store import Store
+from grokbench.suites import Suite, get_suite
+from grokbench.sweep import plan, run_sweep
+
+LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard"
+"""The board's folder in a source checkout."""
+REFERENCE_ENTRY = "adamw"
+"""The entry of the reference recipe; every other entry's headline is relative to it."""
+START, END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
+FILES = ("method.py", "metadata.json", "results.json", "summary.json", "environment.json")
+TOLERANCE = {"best_val_acc": 0.02, "steps_relative": 0.1, "steps_absolute": 20}
+"""How close re-run seeds must come to an entry's stored runs to verify it."""
+
+
+class LeaderboardError(error.Error):
+    """An entry is malformed, incomplete, out of date, or does not match its claims."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Metadata(_Strict):
+    """``metadata.json``: who made the method and how it was tuned."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="the entry's folder name")
+    authors: list[str] = Field(min_length=1)
+    description: str = Field(min_length=1)
+    link: HttpUrl | None = None
+    hyperparameters: dict[str, Any]
+    tuning_notes: str = ""
+
+
+class Environment(_Strict):
+    """``environment.json``: what produced the results."""
+
+    grokbench_version: str
+    torch_version: str
+    python_version: str
+    device: str
+    precision: Literal["float32", "bfloat16"]
+    suite: str
+    suite_version: int
+    split_hashes: dict[str, str]
+
+
+class RunRecord(BaseModel):
+    """One run of ``results.json`` (``RunResult.to_dict``)."""
+
+    task_id: str
+    split_hash: str
+    method: str
+    hyperparameter_hash: str
+    hyperparameters: dict[str, Any]
+    seed: int
+    max_steps: int
+    steps: list[int]
+    train_acc: list[float]
+    val_acc: list[float]
+    train_loss: list[float]
+    val_loss: list[float]
+    status: Literal["completed", "early_stopped", "diverged"]
+    wall_time_s: float
+    device: str
+    precision: str
+    stacked_runs: int
+    package_version: str
+    updates: int
+    steps_to_99_val: int | None
+    steps_to_99_train: int | None
+    best_val_acc: float
+
+
+def _read(path: Path, model: type[BaseModel]) -> Any:
+    if not path.is_file():
+        raise LeaderboardError(f"{path}: missing; an entry needs {', '.join(FILES)}.")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise LeaderboardError(f"{path}: not valid JSON: {exc}.") from exc
+    if isinstance(data, list):
+        return [_validate(model, item, path) for item in data]
+    return _validate(model, data, path)
+
+
+def _validate(model: type[BaseModel], data: Any, where: Path | str) -> Any:
+    """``model.model_validate(data)``, with an error that names the file, the field and the fix."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise LeaderboardError(f"{where}: field '{field}': {first['msg']} (got {first.get('input')!r}).") from exc
+
+
+def _summary(results: Sequence[RunResult]) -> dict:
+    report = score(results)
+    return {k: v for k, v in report.to_dict().items() if k in ("tasks", "curves")}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def submit(
+    method_file: str | Path,
+    metadata: dict[str, Any],
+    suite: Suite,
+    board: Path = LEADERBOARD,
+    device: str | None = None,
+    progress: Any = None,
+) -> Path:
+    """Run ``suite`` for the method and write its entry folder; returns the folder.
+
+    Runs go through a results store in ``<board>/.cache/<name>.sqlite`` first, so a killed
+    submission resumes where it stopped.
+    """
+    method = load_method(method_file)
+    entry = board / "submissions" / metadata["name"]
+    meta = _validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
+    with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
+        sweep = plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps)
+        run_sweep(method, sweep, store, device=device, progress=progress)
+        keys = {(task.id, seed) for task, seed in sweep.runs}
+        results = [
+            r
+            for r in store.results([method.name])
+            if (r.task_id, r.seed) in keys and r.max_steps == sweep.runs[0][0].budget.max_steps
+        ]
+    results.sort(key=lambda r: (suite.task_ids.index(r.task_id), r.seed))
+    entry.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(method_file, entry / "method.py")
+    _write_json(entry / "metadata.json", json.loads(meta.model_dump_json(exclude_none=True)))
+    _write_json(entry / "results.json", [r.to_dict() for r in results])
+    _write_json(entry / "summary.json", _summary(results))
+    environment = Environment(
+        grokbench_version=grokbench.__version__,
+        torch_version=torch.__version__,
+        python_version=platform.python_version(),
+        device=results[0].device,
+        precision=results[0].precision,
+        suite=suite.name,
+        suite_version=suite.version,
+        split_hashes={task.id: task.split_hash for task, _ in sweep.runs},
+    )
+    _write_json(entry / "environment.json", environment.model_dump())
+    return entry
+
+
+class Entry:
+    """A validated entry: its files, parsed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.name = folder.name
+        self.metadata: Metadata = _read(folder / "metadata.json", Metadata)
+        self.environment: Environment = _read(folder / "environment.json", Environment)
+        self.records: list[dict] = [r.model_dump() for r in _read(folder / "results.json", RunRecord)]
+        self.results = [RunResult.from_dict(r) for r in self.records]
+        if not (folder / "method.py").is_file():
+            raise LeaderboardError(f"{folder / 'method.py'}: missing; an entry needs {', '.join(FILES)}.")
+        self.method: Method = load_method(folder / "method.py")
+        self.suite = get_suite(self.environment.suite)
+
+    def check(self) -> None:
+        """Raise ``LeaderboardError`` naming the first thing wrong with the entry."""
+        where = self.folder
+        if self.metadata.name != self.name:
+            raise LeaderboardError(
+                f"{where / 'metadata.json'}: field 'name' is {self.metadata.name!r} but the folder is {self.name!r}."
+            )
+        if self.metadata.hyperparameters != self.method.hyperparameters:
+            raise LeaderboardError(
+                f"{where / 'metadata.json'}: field 'hyperparameters' differs from HYPERPARAMETERS in method.py."
+            )
+        env = self.environment
+        if env.suite_version != self.suite.version:
+            raise LeaderboardError(
+                f"{where / 'environment.json'}: suite {env.suite} v{env.suite_version} is out of date; the current version is v{self.suite.version}. Run `grokbench submit` again."
+            )
+        if env.grokbench_version != grokbench.__version__:
+            raise LeaderboardError(
+                f"{where / 'environment.json'}: made with grokbench {env.grokbench_version}, not the current {grokbench.__version__}. Run `grokbench submit` again."
+            )
+        max_steps = {"max_steps": self.suite.max_steps} if self.suite.max_steps else {}
+        expected = {
+            (grokbench.make(task_id, **max_steps), seed)
+            for task_id in self.suite.task_ids
+            for seed in range(self.suite.seeds)
+        }
+        runs = {(r.task_id, r.seed): r for r in self.results}
+        if len(runs) != len(self.results):
+            raise LeaderboardError(f"{where / 'results.json'}: a (task, seed) appears more than once.")
+        for task, seed in sorted(expected, key=lambda pair: (pair[0].id, pair[1])):
+            run = runs.get((task.id, seed))
+            if run is None:
+                raise LeaderboardError(
+                    f"{where / 'results.json'}: no run of task {task.id} with seed {seed}; the suite {self.suite.name} v{self.suite.version} needs every task and seed."
+                )
+            if run.split_hash != task.split_hash or env.split_hashes.get(task.id) != task.split_hash:
+                raise LeaderboardError(f"{where}: split hash of {task.id} is not the current {task.split_hash}.")
+            if run.max_steps != task.budget.max_steps:
+                raise LeaderboardError(
+                    f"{where / 'results.json'}: {task.id} seed {seed} ran {run.max_steps} updates; the suite's budget is {task.budget.max_steps}."
+                )
+            if run.method != self.method.name or run.hyperparameter_hash != self.method.hyperparameter_hash:
+                raise LeaderboardError(
+                    f"{where / 'results.json'}: {task.id} seed {seed} was not run with method.py as it is now."
+                )
+        for record, run in zip(self.records, self.results, strict=True):
+            for derived, value in run.to_dict().items():
+                if record[derived] != value:
+                    raise LeaderboardError(
+                        f"{where / 'results.json'}: {run.task_id} seed {run.seed}: field '{derived}' is {record[derived]!r} "
+                        f"but its curves give {value!r}."
+                    )
+        if len(runs) != len(expected):
+            raise LeaderboardError(
+                f"{where / 'results.json'}: runs outside the suite {self.suite.name} v{self.suite.version}."
+            )
+        stored = json.loads((where / "summary.json").read_text()) if (where / "summary.json").is_file() else None
+        if stored is None:
+            raise LeaderboardError(f"{where / 'summary.json'}: missing; an entry needs {', '.join(FILES)}.")
+        difference = _first_difference(stored, _summary(self.results))
+        if difference:
+            raise LeaderboardError(
+                f"{where / 'summary.json'}: {difference} is not what the scorer computes from results.json."
+            )
+
+
+def _first_difference(claimed: Any, computed: Any, path: str = "summary") -> str | None:
+    if isinstance(computed, dict) and isinstance(claimed, dict):
+        for key in computed.keys() | claimed.keys():
+            found = _first_difference(claimed.get(key), computed.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(computed, list) and isinstance(claimed, list) and len(computed) == len(claimed):
+        for i, (a, b) in enumerate(zip(claimed, computed, strict=True)):
+            found = _first_difference(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if (
+        isinstance(computed, float)
+        and isinstance(claimed, (int, float))
+        and math.isclose(claimed, computed, rel_tol=1e-9, abs_tol=1e-12)
+    ):
+        return None
+    return None if claimed == computed else f"{path} = {claimed!r} (computed: {computed!r})"
+
+
+def entries(board: Path = LEADERBOARD) -> list[Entry]:
+    """Every entry of the board, checked; raises on the first invalid one."""
+    folders = (
+        sorted(p for p in (board / "submissions").iterdir() if p.is_dir()) if (board / "submissions").is_dir() else []
+    )
+    loaded = []
+    for folder in folders:
+        entry = Entry(folder)
+        entry.check()
+        loaded.append(entry)
+    return loaded
+
+
+def verify(entry: Entry, seeds: int, device: str | None = None) -> list[tuple[RunResult, RunResult, list[str]]]:
+    """Re-run the first ``seeds`` seeds of every task of an entry; return (stored, rerun, mismatches)."""
+    stored = {(r.task_id, r.seed): r for r in entry.results}
+    overrides = {"max_steps": entry.suite.max_steps} if entry.suite.max_steps else {}
+    runs = [
+        (grokbench.make(task_id, **overrides), seed)
+        for task_id in entry.suite.task_ids
+        for seed in range(min(seeds, entry.suite.seeds))
+    ]
+    reruns = train_runs(runs, entry.method, device=device)
+    return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
+
+
+def _mismatches(claimed: RunResult, rerun: RunResult) -> list[str]:
+    problems = []
+    if abs(claimed.best_val_acc - rerun.best_val_acc) > TOLERANCE["best_val_acc"]:
+        problems.append(f"best validation accuracy {claimed.best_val_acc:.4f} vs {rerun.best_val_acc:.4f}")
+    a, b = claimed.steps_to_99_val, rerun.steps_to_99_val
+    if (a is None) != (b is None) or (
+        a is not None and abs(a - b) > max(TOLERANCE["steps_absolute"], TOLERANCE["steps_relative"] * a)
+    ):
+        problems.append(f"steps to 99% validation {a} vs {b}")
+    return problems
+
+
+def _headline_text(entry: Entry, reference: Entry | None) -> tuple[float, str]:
+    if reference is None or reference.environment.suite != entry.environment.suite:
+        return 0.0, "n/a"
+    result = headline(entry.results + reference.results, entry.method.name, reference.method.name)
+    return result.median, f"{result.median:.2f} ({result.low:.2f}–{result.high:.2f})"
+
+
+def board_rows(board_entries: Sequence[Entry]) -> list[list[str]]:
+    """The ranked rows of the board: by suite, then headline speed-up, then mean best accuracy."""
+    reference = next((e for e in board_entries if e.name == REFERENCE_ENTRY), None)
+    ranked = []
+    for entry in board_entries:
+        speed, speed_text = _headline_text(entry, reference)
+        report = score(entry.results)
+        mean_best = sum(s.mean_best_val_acc for s in report.tasks) / len(report.tasks)
+        reached = sum(math.isfinite(s.median_steps) for s in report.tasks)
+        ranked.append(
+            (entry.environment.suite, -speed, -mean_best, entry, speed_text, mean_best, reached, len(report.tasks))
+        )
+    ranked.sort(key=lambda row: row[:3])
+    rows = []
+    for rank, (suite, _, _, entry, speed_text, mean_best, reached, tasks) in enumerate(ranked, start=1):
+        rows.append([
+            str(rank), entry.name, entry.method.name, ", ".join(entry.metadata.authors), speed_text,
+            f"{100 * mean_best:.1f}", f"{reached}/{tasks}", f"{suite} v{entry.environment.suite_version}", entry.environment.device,
+        ])  # fmt: skip
+    return rows
+
+
+HEADERS = [
+    "rank",
+    "entry",
+    "method",
+    "authors",
+    "speed-up vs AdamW",
+    "mean best val %",
+    "tasks at 99%",
+    "suite",
+    "device",
+]
+
+
+def build(board: Path = LEADERBOARD) -> tuple[Path, Path]:
+    """Regenerate the table in ``README.md`` and the page ``index.html`` with its figures."""
+    from tabulate import tabulate
+
+    from grokbench import plots
+
+    board_entries = entries(board)
+    rows = board_rows(board_entries)
+    readme = board / "README.md"
+    text = readme.read_text() if readme.is_file() else f"# grokbench leaderboard\n\n{START}\n{END}\n"
+    if START not in text or END not in text:
+        raise LeaderboardError(f"{readme}: the markers {START} and {END} are missing.")
+    table = tabulate(rows, headers=HEADERS, tablefmt="github") if rows else "No entries yet."
+    note = "Generated by `grokbench leaderboard build` from `submissions/`; do not edit by hand."
+    head, rest = text.split(START, 1)
+    readme.write_text(f"{head}{START}\n<!-- {note} -->\n\n{table}\n\n{END}{rest.split(END, 1)[1]}")
+    figures = board / "figures"
+    shutil.rmtree(figures, ignore_errors=True)
+    figures.mkdir()
+    images = []
+    for suite in dict.fromkeys(e.environment.suite for e in board_entries):
+        report = score([r for e in board_entries if e.environment.suite == suite for r in e.results])
+        for operation in dict.fromkeys(c.operation for c in report.curves):
+            curves = [c for c in report.curves if c.operation == operation]
+            images.append(
+                plots.plot_efficiency(
+                    curves,
+                    figures / f"{suite}-efficiency-{operation}.png",
+                    by="method",
+                    title=f"{operation} ({suite} suite)",
+                )
+            )
+        images.append(_steps_figure(report, figures / f"{suite}-steps.png", suite))
+    page = board / "index.html"
+    page.write_text(_html(rows, images, board))
+    return readme, page
+
+
+def _steps_figure(report: Report, path: Path, suite: str) -> Path:
+    """Median updates to 99% validation accuracy per task, one bar group per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(dict.fromkeys(s.method for s in report.tasks))
+    tasks = list(dict.fromkeys(s.task_id for s in report.tasks))
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(tasks) * max(1, len(methods)) / 3), 4.2))
+    width = 0.8 / len(methods)
+    for i, method in enumerate(methods):
+        by_task = {s.task_id: s for s in report.tasks if s.method == method}
+        heights = [
+            by_task[t].median_steps if t in by_task and math.isfinite(by_task[t].median_steps) else 0 for t in tasks
+        ]
+        ax.bar([j + i * width for j in range(len(tasks))], heights, width, label=method)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks, rotation=20, fontsize="small")
+    ax.set(ylabel="Median updates to 99% validation (0: not reached)", title=f"Steps to generalize ({suite} suite)")
+    ax.legend(fontsize="x-small", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    fig.savefig(path.with_suffix(".svg"))
+    plt.close(fig)
+    return path
+
+
+def _html(rows: list[list[str]], images: list[Path], board: Path) -> str:
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n" for row in rows)
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    figures = "".join(
+        f'<figure><img src="{p.relative_to(board).as_posix()}" alt="{html.escape(p.stem)}"><figcaption>{html.escape(p.stem)}</figcaption></figure>\n'
+        for p in images
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>grokbench leaderboard</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.6em; }}
+figure {{ display: inline-block; margin: 1em; }}
+img {{ max-width: 640px; }}
+</style>
+</head>
+<body>
+<h1>grokbench leaderboard</h1>
+<p>Generated by <code>grokbench leaderboard build</code> from the entries in <code>submissions/</code>.
+Speed-up: geometric mean over tasks of the reference AdamW recipe's updates to 99% validation accuracy
+divided by the entry's (a miss counts as twice the budget), median over seeds with the range.</p>
+<table>
+<thead><tr>{header}</tr></thead>
+<tbody>
+{cells}</tbody>
+</table>
+<h2>Figures</h2>
+{figures}</body>
+</html>
+"""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Re-create the baseline entries of the board from real runs, then validate and rebuild it.
+# The suite is `quick` on a machine without a GPU and `leaderboard` with one: SUITE=leaderboard ./leaderboard/submit_baselines.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+suite=${SUITE:-quick}
+submit() {  # entry name, method file, description
+    grokbench submit "baselines/$2" --name "$1" --suite "$suite" --author "grokbench baselines" \
+        --description "$3" --link "https://arxiv.org/abs/2201.02177" \
+        --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."
+}
+submit adamw adamw.py "The paper's recipe: AdamW, lr 1e-3, weight decay 1, betas (0.9, 0.98), 10-update warmup."
+submit grokfast-ema-adamw grokfast_ema_adamw.py "Grokfast-EMA (Lee et al. 2024) on the reference AdamW: gradients plus 2x their EMA (alpha 0.98)."
+submit orthogonal-adamw orthogonal_adamw.py "⊥AdamW (Prieto et al. 2025): gradients projected orthogonal to the weights, rescaled to their norm."
+submit adamw-decay-to-init adamw_decay_to_init.py "AdamW with weight decay 1 toward the initialization instead of the origin."
+submit adam adam.py "Adam, minibatch, no weight decay."
+submit adam-lr-3e-3 adam_lr_3e-3.py "Adam with learning rate 3e-3."
+submit adam-lr-3e-4 adam_lr_3e-4.py "Adam with learning rate 3e-4."
+submit adam-update-noise adam_update_noise.py "Adam with Gaussian noise added to each update: W <- W + lr (dW + eps)."
+submit adam-weight-noise adam_weight_noise.py "Adam with Gaussian weight noise of std 0.01 in each training forward pass."
+submit adam-dropout adam_dropout.py "Adam with residual dropout 0.1."
+submit adam-full-batch adam_full_batch.py "Adam on the whole training set at every update."
+grokbench leaderboard validate
+grokbench leaderboard build
