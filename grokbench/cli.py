@@ -25,6 +25,15 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+method_option = click.option(
+    "--method",
+    "method_file",
+    type=click.Path(dir_okay=False),
+    help="Method file (default: baselines/adamw.py, the paper's recipe).",
+)
+device_option = click.option("--device", help="torch device (default: cuda if available, else cpu).")
+
+
 @click.group()
 @click.version_option(grokbench.__version__, prog_name="grokbench")
 def main() -> None:
@@ -96,12 +105,7 @@ def summary_table(results: list) -> str:
 
 @main.command()
 @click.argument("task_id")
-@click.option(
-    "--method",
-    "method_file",
-    type=click.Path(dir_okay=False),
-    help="Method file (default: baselines/adamw.py, the paper's recipe).",
-)
+@method_option
 @click.option(
     "--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Seeds 0..N-1, trained stacked."
 )
@@ -109,7 +113,7 @@ def summary_table(results: list) -> str:
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Folder for results.json and curves.png (default: runs/<task id>)."
 )
-@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@device_option
 @click.option("--precision", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True)
 @click.option("--no-early-stop", is_flag=True, help="Train for the whole budget even after 100% validation accuracy.")
 @friendly_errors
@@ -191,19 +195,14 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 @click.option(
     "--suite", "suite_name", default="quick", show_default=True, help="Suite to run: quick, leaderboard or paper."
 )
-@click.option(
-    "--method",
-    "method_file",
-    type=click.Path(dir_okay=False),
-    help="Method file (default: the reference AdamW recipe).",
-)
+@method_option
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Folder for the report and figures (default: runs/<suite>)."
 )
 @click.option(
     "--store", "store_path", type=click.Path(dir_okay=False), help="Results store (default: <out>/results.sqlite)."
 )
-@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@device_option
 @friendly_errors
 def run(suite_name: str, method_file: str | None, out: str | None, store_path: str | None, device: str | None) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
@@ -303,7 +302,7 @@ def _board_option(command):
 @click.option("--description", required=True, help="One paragraph on the method.")
 @click.option("--link", help="Paper or code URL.")
 @click.option("--tuning-notes", default="", help="How the hyperparameters were chosen.")
-@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@device_option
 @_board_option
 @friendly_errors
 def submit(
@@ -374,7 +373,7 @@ def build(board: str) -> None:
 @leaderboard.command()
 @click.argument("name")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Seeds to re-run per task.")
-@click.option("--device", help="torch device (default: cuda if available, else cpu).")
+@device_option
 @_board_option
 @friendly_errors
 def verify(name: str, seeds: int, device: str | None, board: str) -> None:

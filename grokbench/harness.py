@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ class RunResult:
     val_acc: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
-    status: str = "running"
+    status: Literal["running", "completed", "early_stopped", "diverged"] = "running"
     """``completed`` (budget spent), ``early_stopped`` (100% validation reached) or ``diverged``."""
     wall_time_s: float = 0.0
     """Seconds from the start of the run's stack until the run left it."""
@@ -112,6 +112,21 @@ class RunResult:
 
 def _first_reaching(steps: list[int], accuracy: list[float]) -> int | None:
     return next((s for s, a in zip(steps, accuracy, strict=True) if a >= THRESHOLD), None)
+
+
+def new_result(task: Task, seed: int, method: Method, device: str = "cpu", precision: str = "float32") -> RunResult:
+    """The record of a run not yet trained: its identity, no curves."""
+    return RunResult(
+        task_id=task.id,
+        split_hash=task.split_hash,
+        method=method.name,
+        hyperparameter_hash=method.hyperparameter_hash,
+        hyperparameters=method.hyperparameters,
+        seed=seed,
+        max_steps=task.budget.max_steps,
+        device=device,
+        precision=precision,
+    )
 
 
 def default_device() -> torch.device:
@@ -326,20 +341,7 @@ def train_runs(
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
     device = torch.device(device) if device is not None else default_device()
-    results = [
-        RunResult(
-            task_id=task.id,
-            split_hash=task.split_hash,
-            method=method.name,
-            hyperparameter_hash=method.hyperparameter_hash,
-            hyperparameters=method.hyperparameters,
-            seed=seed,
-            max_steps=task.budget.max_steps,
-            device=str(device),
-            precision=precision,
-        )
-        for task, seed in runs
-    ]
+    results = [new_result(task, seed, method, str(device), precision) for task, seed in runs]
     stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):

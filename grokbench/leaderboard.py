@@ -4,7 +4,7 @@ An entry is a folder ``leaderboard/submissions/<name>/`` holding
 
 - ``method.py``: the method, in the format of ``baselines/`` (``grokbench.methods``);
 - ``metadata.json``: name, authors, description, link, hyperparameters, tuning notes;
-- ``results.json``: every run of the suite, as written by ``grokbench submit``;
+- ``results.json``: every run of the suite (``RunResult.to_dict``), as written by ``grokbench submit``;
 - ``summary.json``: what the scorer computes from those runs;
 - ``environment.json``: grokbench, torch and Python versions, device, precision, suite and
   suite version, and the split hash of every task.
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 import grokbench
 from grokbench import error
@@ -79,49 +79,20 @@ class Environment(_Strict):
     split_hashes: dict[str, str]
 
 
-class RunRecord(BaseModel):
-    """One run of ``results.json`` (``RunResult.to_dict``)."""
-
-    task_id: str
-    split_hash: str
-    method: str
-    hyperparameter_hash: str
-    hyperparameters: dict[str, Any]
-    seed: int
-    max_steps: int
-    steps: list[int]
-    train_acc: list[float]
-    val_acc: list[float]
-    train_loss: list[float]
-    val_loss: list[float]
-    status: Literal["completed", "early_stopped", "diverged"]
-    wall_time_s: float
-    device: str
-    precision: str
-    stacked_runs: int
-    package_version: str
-    updates: int
-    steps_to_99_val: int | None
-    steps_to_99_train: int | None
-    best_val_acc: float
-
-
-def _read(path: Path, model: type[BaseModel]) -> Any:
+def _read(path: Path, model: Any) -> Any:
     if not path.is_file():
         raise LeaderboardError(f"{path}: missing; an entry needs {', '.join(FILES)}.")
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise LeaderboardError(f"{path}: not valid JSON: {exc}.") from exc
-    if isinstance(data, list):
-        return [_validate(model, item, path) for item in data]
     return _validate(model, data, path)
 
 
-def _validate(model: type[BaseModel], data: Any, where: Path | str) -> Any:
-    """``model.model_validate(data)``, with an error that names the file, the field and the fix."""
+def _validate(model: Any, data: Any, where: Path | str) -> Any:
+    """Validate ``data`` as ``model``, with an error that names the file, the field and the fix."""
     try:
-        return model.model_validate(data)
+        return TypeAdapter(model).validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
@@ -190,8 +161,8 @@ class Entry:
         self.name = folder.name
         self.metadata: Metadata = _read(folder / "metadata.json", Metadata)
         self.environment: Environment = _read(folder / "environment.json", Environment)
-        self.records: list[dict] = [r.model_dump() for r in _read(folder / "results.json", RunRecord)]
-        self.results = [RunResult.from_dict(r) for r in self.records]
+        self.results: list[RunResult] = _read(folder / "results.json", list[RunResult])
+        self.records: list[dict] = json.loads((folder / "results.json").read_text())
         if not (folder / "method.py").is_file():
             raise LeaderboardError(f"{folder / 'method.py'}: missing; an entry needs {', '.join(FILES)}.")
         self.method: Method = load_method(folder / "method.py")
@@ -244,9 +215,9 @@ class Entry:
                 )
         for record, run in zip(self.records, self.results, strict=True):
             for derived, value in run.to_dict().items():
-                if record[derived] != value:
+                if record.get(derived) != value:
                     raise LeaderboardError(
-                        f"{where / 'results.json'}: {run.task_id} seed {run.seed}: field '{derived}' is {record[derived]!r} "
+                        f"{where / 'results.json'}: {run.task_id} seed {run.seed}: field '{derived}' is {record.get(derived)!r} "
                         f"but its curves give {value!r}."
                     )
         if len(runs) != len(expected):
@@ -365,22 +336,34 @@ HEADERS = [
 ]
 
 
-def build(board: Path = LEADERBOARD) -> tuple[Path, Path]:
-    """Regenerate the table in ``README.md`` and the page ``index.html`` with its figures."""
+def split_readme(text: str, where: Path) -> tuple[str, str, str]:
+    """The board README's text before, between and after the markers."""
+    if START not in text or END not in text:
+        raise LeaderboardError(f"{where}: the markers {START} and {END} are missing.")
+    head, rest = text.split(START, 1)
+    block, tail = rest.split(END, 1)
+    return head, block, tail
+
+
+def board_block(rows: list[list[str]]) -> str:
+    """What ``build`` writes between the markers."""
     from tabulate import tabulate
 
+    table = tabulate(rows, headers=HEADERS, tablefmt="github") if rows else "No entries yet."
+    note = "Generated by `grokbench leaderboard build` from `submissions/`; do not edit by hand."
+    return f"\n<!-- {note} -->\n\n{table}\n\n"
+
+
+def build(board: Path = LEADERBOARD) -> tuple[Path, Path]:
+    """Regenerate the table in ``README.md`` and the page ``index.html`` with its figures."""
     from grokbench import plots
 
     board_entries = entries(board)
     rows = board_rows(board_entries)
     readme = board / "README.md"
     text = readme.read_text() if readme.is_file() else f"# grokbench leaderboard\n\n{START}\n{END}\n"
-    if START not in text or END not in text:
-        raise LeaderboardError(f"{readme}: the markers {START} and {END} are missing.")
-    table = tabulate(rows, headers=HEADERS, tablefmt="github") if rows else "No entries yet."
-    note = "Generated by `grokbench leaderboard build` from `submissions/`; do not edit by hand."
-    head, rest = text.split(START, 1)
-    readme.write_text(f"{head}{START}\n<!-- {note} -->\n\n{table}\n\n{END}{rest.split(END, 1)[1]}")
+    head, _, tail = split_readme(text, readme)
+    readme.write_text(f"{head}{START}{board_block(rows)}{END}{tail}")
     figures = board / "figures"
     shutil.rmtree(figures, ignore_errors=True)
     figures.mkdir()

@@ -39,40 +39,29 @@ def _save(fig: Figure, ax: Axes, path: str | Path, title: str | None) -> Path:
     return path
 
 
-def plot_accuracy_curves(results: Sequence[RunResult], path: str | Path, title: str | None = None) -> Path:
-    """Train (red) and validation (green) accuracy against updates on a log axis (paper Fig. 1 left).
-
-    One pair of curves per run; step 0 is left out, as a log axis cannot show it.
-    """
-    fig, ax = _figure()
+def _train_and_validation(ax: Axes, results: Sequence[RunResult], train: str, validation: str, scale: float) -> None:
+    """Train (red) and validation (green) curves of every run against updates; step 0 left out."""
     for i, run in enumerate(results):
-        ax.plot(
-            run.steps[1:],
-            [100 * a for a in run.train_acc[1:]],
-            color="tab:red",
-            alpha=0.8,
-            label="train" if i == 0 else None,
-        )
-        ax.plot(
-            run.steps[1:],
-            [100 * a for a in run.val_acc[1:]],
-            color="tab:green",
-            alpha=0.8,
-            label="val" if i == 0 else None,
-        )
+        for name, color, label in ((train, "tab:red", "train"), (validation, "tab:green", "val")):
+            values = [scale * v for v in getattr(run, name)[1:]]
+            ax.plot(run.steps[1:], values, color=color, alpha=0.8, label=label if i == 0 else None)
     ax.set_xscale("log")
+
+
+def plot_accuracy_curves(results: Sequence[RunResult], path: str | Path, title: str | None = None) -> Path:
+    """Train and validation accuracy against updates on a log axis (paper Fig. 1 left), one pair per run."""
+    fig, ax = _figure()
+    _train_and_validation(ax, results, "train_acc", "val_acc", 100)
     ax.set(xlabel="Optimization steps", ylabel="Accuracy (%)", ylim=(-2, 102))
     ax.legend(loc="lower right")
     return _save(fig, ax, path, title)
 
 
 def plot_loss_curves(results: Sequence[RunResult], path: str | Path, title: str | None = None) -> Path:
-    """Train (red) and validation (green) loss against updates, log-log (paper Fig. 4)."""
+    """Train and validation loss against updates, log-log (paper Fig. 4), one pair per run."""
     fig, ax = _figure()
-    for i, run in enumerate(results):
-        ax.plot(run.steps[1:], run.train_loss[1:], color="tab:red", alpha=0.8, label="train" if i == 0 else None)
-        ax.plot(run.steps[1:], run.val_loss[1:], color="tab:green", alpha=0.8, label="val" if i == 0 else None)
-    ax.set(xscale="log", yscale="log", xlabel="Optimization steps", ylabel="Loss")
+    _train_and_validation(ax, results, "train_loss", "val_loss", 1)
+    ax.set(yscale="log", xlabel="Optimization steps", ylabel="Loss")
     ax.legend(loc="lower left")
     return _save(fig, ax, path, title)
 

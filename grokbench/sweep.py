@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import grokbench
-from grokbench.harness import ProgressCallback, RunResult, train_runs
+from grokbench.harness import ProgressCallback, RunResult, new_result, train_runs
 from grokbench.methods import Method
 from grokbench.store import Store, run_key
 from grokbench.task import Task
@@ -40,17 +40,7 @@ def plan(
 
 
 def _key(method: Method, task: Task, seed: int) -> tuple:
-    return run_key(
-        RunResult(
-            task_id=task.id,
-            split_hash=task.split_hash,
-            method=method.name,
-            hyperparameter_hash=method.hyperparameter_hash,
-            hyperparameters=method.hyperparameters,
-            seed=seed,
-            max_steps=task.budget.max_steps,
-        )
-    )
+    return run_key(new_result(task, seed, method))
 
 
 def run_sweep(

@@ -38,13 +38,17 @@ def test_model_has_about_4e5_non_embedding_parameters():
     assert non_embedding_parameter_count(ModelConfig(vocab_size=99, num_symbols=97)) == 396_800
 
 
-def test_stacked_runs_follow_the_trajectories_they_follow_alone(adamw):
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_stacked_runs_follow_the_trajectories_they_follow_alone(adamw, device):
     # Two fractions (different training sets and batch sizes: 235 and 470) and two seeds, 100 updates.
     runs = [(grokbench.make("Z97-add-0.05", max_steps=100), 0), (grokbench.make("Z97-add-0.1", max_steps=100), 1)]
-    stacked = train([task for task, _ in runs], adamw, seeds=[0, 1], device="cpu")
+    stacked = train([task for task, _ in runs], adamw, seeds=[0, 1], device=device)
     stacked = [r for r in stacked if (r.task_id, r.seed) in {(t.id, s) for t, s in runs}]
     assert [r.stacked_runs for r in stacked] == [4, 4]
-    alone = [train(task, adamw, seeds=[seed], device="cpu")[0] for task, seed in runs]
+    alone = [train(task, adamw, seeds=[seed], device=device)[0] for task, seed in runs]
     for s, a in zip(stacked, alone, strict=True):
         assert (s.task_id, s.seed, a.stacked_runs) == (a.task_id, a.seed, 1)
         assert_same_trajectory(s, a)

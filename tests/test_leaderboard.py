@@ -10,7 +10,16 @@ from click.testing import CliRunner
 
 from grokbench.cli import main
 from grokbench.harness import RunResult
-from grokbench.leaderboard import START, LeaderboardError, _summary, entries
+from grokbench.leaderboard import (
+    LEADERBOARD,
+    START,
+    LeaderboardError,
+    _summary,
+    board_block,
+    board_rows,
+    entries,
+    split_readme,
+)
 from grokbench.suites import SUITES, Suite
 
 LION_METHOD = textwrap.dedent(
@@ -192,3 +201,10 @@ def test_submit_rejects_a_bad_name(board, tmp_path):
     )
     assert result.exit_code == 1
     assert "field 'name': String should match pattern" in result.output
+
+
+def test_the_repository_board_is_valid_and_generated_from_its_entries():
+    board_entries = entries(LEADERBOARD)
+    readme = LEADERBOARD / "README.md"
+    _, block, _ = split_readme(readme.read_text(), readme)
+    assert block == board_block(board_rows(board_entries)), "run `grokbench leaderboard build`"
