@@ -331,8 +331,8 @@ def submit(
         "tuning_notes": tuning_notes,
     }
     total = len(suite.task_ids) * suite.seeds
-    bar, progress, _ = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
-    entry = submit_entry(method_file, metadata, suite, board=Path(board), device=device, progress=progress)
+    bar, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
+    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result)
     bar.close()
     click.echo(
         f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."

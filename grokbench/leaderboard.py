@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 
 import grokbench
 from grokbench import error
-from grokbench.harness import RunResult, train_runs
+from grokbench.harness import ProgressCallback, ResultCallback, RunResult, train_runs
 from grokbench.methods import Method, load_method
 from grokbench.scoring import Report, headline, score
 from grokbench.store import Store
@@ -114,7 +114,8 @@ def submit(
     suite: Suite,
     board: Path = LEADERBOARD,
     device: str | None = None,
-    progress: Any = None,
+    progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
 ) -> Path:
     """Run ``suite`` for the method and write its entry folder; returns the folder.
 
@@ -126,7 +127,7 @@ def submit(
     meta = _validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
         sweep = plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps)
-        run_sweep(method, sweep, store, device=device, progress=progress)
+        run_sweep(method, sweep, store, device=device, progress=progress, on_result=on_result)
         keys = {(task.id, seed) for task, seed in sweep.runs}
         results = [
             r

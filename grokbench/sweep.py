@@ -7,11 +7,11 @@ or store a run twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grokbench
-from grokbench.harness import ProgressCallback, RunResult, new_result, train_runs
+from grokbench.harness import ProgressCallback, ResultCallback, RunResult, new_result, train_runs
 from grokbench.methods import Method
 from grokbench.store import Store, run_key
 from grokbench.task import Task
@@ -50,7 +50,7 @@ def run_sweep(
     *,
     device: str | None = None,
     progress: ProgressCallback | None = None,
-    on_result: Callable[[RunResult], None] | None = None,
+    on_result: ResultCallback | None = None,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the new results."""
 
