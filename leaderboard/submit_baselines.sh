@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Re-create the baseline entries of the board from real runs, then validate and rebuild it.
-# The suite is `quick` on a machine without a GPU and `leaderboard` with one: SUITE=leaderboard ./leaderboard/submit_baselines.sh
+# The suite is `leaderboard` where torch sees a GPU and `quick` otherwise; SUITE=<name> chooses one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suite=${SUITE:-quick}
-submit() {  # entry name, method file, description
+suite=${SUITE:-$(python -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
+submit() {  # entry name, method file, description; an existing entry is kept unless FORCE=1
+    if [[ -f "leaderboard/submissions/$1/summary.json" && -z "${FORCE:-}" ]]; then echo "keeping $1"; return; fi
     grokbench submit "baselines/$2" --name "$1" --suite "$suite" --author "grokbench baselines" \
         --description "$3" --link "https://arxiv.org/abs/2201.02177" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."
