@@ -66,43 +66,6 @@ def info(task_id: str, corner: int) -> None:
     click.echo(f"\nTable corner (blank: validation, ·: outside the domain):\n{task.table(corner, corner)}")
 
 
-def summary_table(results: list) -> str:
-    """The per-run summary printed after training."""
-    from tabulate import tabulate
-
-    def steps(value: int | None, max_steps: int) -> str:
-        return f">{max_steps}" if value is None else str(value)
-
-    rows = [
-        [
-            r.task_id,
-            r.seed,
-            r.status,
-            r.updates,
-            steps(r.steps_to_99_train, r.updates),
-            steps(r.steps_to_99_val, r.updates),
-            f"{100 * r.best_val_acc:.1f}",
-            f"{100 * r.train_acc[-1]:.1f}",
-            f"{100 * r.val_acc[-1]:.1f}",
-            f"{r.wall_time_s:.0f}",
-        ]
-        for r in results
-    ]
-    headers = [
-        "task",
-        "seed",
-        "status",
-        "updates",
-        "steps→99% train",
-        "steps→99% val",
-        "best val %",
-        "train %",
-        "val %",
-        "wall s",
-    ]
-    return tabulate(rows, headers=headers)
-
-
 @main.command()
 @click.argument("task_id")
 @method_option
@@ -135,6 +98,7 @@ def train(
 
     from grokbench.harness import train as run_training
     from grokbench.methods import DEFAULT_METHOD, load_method
+    from grokbench.report import run_summary_table
 
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
     method = load_method(method_file or DEFAULT_METHOD)
@@ -156,7 +120,7 @@ def train(
         task, method, range(seeds), device=device, precision=precision, early_stop=not no_early_stop, progress=progress
     )
     bar.close()
-    click.echo(summary_table(results))
+    click.echo(run_summary_table(results))
     (folder / "results.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
     click.echo(f"Curves: {folder / 'results.json'}")
     from grokbench.plots import plot_accuracy_curves

@@ -217,6 +217,16 @@ class _Stack:
                 for k, v in old_optimizer.state[old_param].items()
             }
 
+    @property
+    def batch(self) -> np.ndarray:
+        """Each run's batch size."""
+        return self._batch
+
+    @batch.setter
+    def batch(self, sizes: np.ndarray) -> None:
+        self._batch = sizes
+        self.batch_on_device = torch.from_numpy(sizes).to(self.device)
+
     def keep_only(self, keep: list[int]) -> None:
         """Drop the runs not at the positions ``keep``, carrying the optimizer state over."""
         self.params = {k: v[keep].clone() for k, v in self.params.items()}
@@ -255,7 +265,7 @@ class _Stack:
         start = torch.from_numpy((step % steps_per_epoch) * self.batch).to(self.device)
         columns = (start[:, None] + torch.arange(width, device=self.device)).clamp_max(self.order.shape[1] - 1)
         rows = self.order.gather(1, columns)  # (R, width) positions in the table
-        batch = torch.from_numpy(self.batch).to(self.device)
+        batch = self.batch_on_device
         mask = torch.arange(width, device=self.device)[None, :] < batch[:, None]
         for lo in range(0, len(self.ids), self.runs_per_pass):
             part = slice(lo, lo + self.runs_per_pass)

@@ -189,12 +189,7 @@ class Entry:
             raise LeaderboardError(
                 f"{where / 'environment.json'}: made with grokbench {env.grokbench_version}, not the current {grokbench.__version__}. Run `grokbench submit` again."
             )
-        max_steps = {"max_steps": self.suite.max_steps} if self.suite.max_steps else {}
-        expected = {
-            (grokbench.make(task_id, **max_steps), seed)
-            for task_id in self.suite.task_ids
-            for seed in range(self.suite.seeds)
-        }
+        expected = {(task, seed) for task in self.suite.tasks() for seed in range(self.suite.seeds)}
         runs = {(r.task_id, r.seed): r for r in self.results}
         if len(runs) != len(self.results):
             raise LeaderboardError(f"{where / 'results.json'}: a (task, seed) appears more than once.")
@@ -273,12 +268,7 @@ def entries(board: Path = LEADERBOARD) -> list[Entry]:
 def verify(entry: Entry, seeds: int, device: str | None = None) -> list[tuple[RunResult, RunResult, list[str]]]:
     """Re-run the first ``seeds`` seeds of every task of an entry; return (stored, rerun, mismatches)."""
     stored = {(r.task_id, r.seed): r for r in entry.results}
-    overrides = {"max_steps": entry.suite.max_steps} if entry.suite.max_steps else {}
-    runs = [
-        (grokbench.make(task_id, **overrides), seed)
-        for task_id in entry.suite.task_ids
-        for seed in range(min(seeds, entry.suite.seeds))
-    ]
+    runs = [(task, seed) for task in entry.suite.tasks() for seed in range(min(seeds, entry.suite.seeds))]
     reruns = train_runs(runs, entry.method, device=device)
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
 

@@ -145,6 +145,34 @@ def write_report(report: Report, out: str | Path, title: str) -> Path:
     return path
 
 
+def run_summary_table(results: Sequence[RunResult]) -> str:
+    """A line per run just trained: measurements, final accuracies and wall time."""
+
+    def steps(value: int | None, run: RunResult) -> str:
+        return _steps(math.inf if value is None else value, run.updates)
+
+    rows = [
+        [
+            r.task_id, r.seed, r.status, r.updates, steps(r.steps_to_99_train, r), steps(r.steps_to_99_val, r),
+            f"{100 * r.best_val_acc:.1f}", f"{100 * r.train_acc[-1]:.1f}", f"{100 * r.val_acc[-1]:.1f}", f"{r.wall_time_s:.0f}",
+        ]
+        for r in results
+    ]  # fmt: skip
+    headers = [
+        "task",
+        "seed",
+        "status",
+        "updates",
+        "steps→99% train",
+        "steps→99% val",
+        "best val %",
+        "train %",
+        "val %",
+        "wall s",
+    ]
+    return tabulate(rows, headers=headers)
+
+
 def runs_table(results: Sequence[RunResult]) -> str:
     """A line per stored run."""
     rows = [

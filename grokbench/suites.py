@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grokbench import error
 from grokbench.operations import OPERATIONS
-from grokbench.registration import FRACTIONS, LATEST_VERSION, task_id
+from grokbench.registration import FRACTIONS, LATEST_VERSION, make, task_id
+from grokbench.task import Task
+
+
+def make_tasks(task_ids: Sequence[str], max_steps: int | None = None) -> list[Task]:
+    """Build the tasks ``task_ids``, with their budget shortened to ``max_steps`` when given."""
+    overrides = {"max_steps": max_steps} if max_steps else {}
+    return [make(task_id, **overrides) for task_id in task_ids]
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,10 @@ class Suite:
     """Budget of updates per run, when the suite shortens the tasks' own budget."""
     sizing: str = ""
     """How the suite's size was chosen."""
+
+    def tasks(self) -> list[Task]:
+        """The suite's tasks, with the suite's budget."""
+        return make_tasks(self.task_ids, self.max_steps)
 
 
 SUITES: dict[str, Suite] = {

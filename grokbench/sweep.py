@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import grokbench
 from grokbench.harness import ProgressCallback, ResultCallback, RunResult, new_result, train_runs
 from grokbench.methods import Method
 from grokbench.store import Store, run_key
+from grokbench.suites import make_tasks
 from grokbench.task import Task
 
 
@@ -31,9 +31,7 @@ def plan(
     method: Method, task_ids: Sequence[str], seeds: Sequence[int], store: Store, max_steps: int | None = None
 ) -> SweepPlan:
     """Which runs a sweep has, and which of them remain to be trained."""
-    overrides = {"max_steps": max_steps} if max_steps else {}
-    tasks = [grokbench.make(task_id, **overrides) for task_id in task_ids]
-    runs = [(task, seed) for task in tasks for seed in seeds]
+    runs = [(task, seed) for task in make_tasks(task_ids, max_steps) for seed in seeds]
     stored = store.keys()
     missing = [run for run in runs if _key(method, *run) not in stored]
     return SweepPlan(runs, missing)
