@@ -32,7 +32,7 @@ import grokbench
 from grokbench import error
 from grokbench.harness import ProgressCallback, ResultCallback, RunResult, train_runs
 from grokbench.methods import Method, load_method
-from grokbench.scoring import Report, headline, score
+from grokbench.scoring import headline, score
 from grokbench.store import Store
 from grokbench.suites import Suite, get_suite
 from grokbench.sweep import plan, run_sweep
@@ -371,37 +371,14 @@ def build(board: Path = LEADERBOARD) -> tuple[Path, Path]:
                     title=f"{operation} ({suite} suite)",
                 )
             )
-        images.append(_steps_figure(report, figures / f"{suite}-steps.png", suite))
+        images.append(
+            plots.plot_steps_per_task(
+                report.tasks, figures / f"{suite}-steps.png", title=f"Steps to generalize ({suite} suite)"
+            )
+        )
     page = board / "index.html"
     page.write_text(_html(rows, images, board))
     return readme, page
-
-
-def _steps_figure(report: Report, path: Path, suite: str) -> Path:
-    """Median updates to 99% validation accuracy per task, one bar group per method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    methods = list(dict.fromkeys(s.method for s in report.tasks))
-    tasks = list(dict.fromkeys(s.task_id for s in report.tasks))
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(tasks) * max(1, len(methods)) / 3), 4.2))
-    width = 0.8 / len(methods)
-    for i, method in enumerate(methods):
-        by_task = {s.task_id: s for s in report.tasks if s.method == method}
-        heights = [
-            by_task[t].median_steps if t in by_task and math.isfinite(by_task[t].median_steps) else 0 for t in tasks
-        ]
-        ax.bar([j + i * width for j in range(len(tasks))], heights, width, label=method)
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks, rotation=20, fontsize="small")
-    ax.set(ylabel="Median updates to 99% validation (0: not reached)", title=f"Steps to generalize ({suite} suite)")
-    ax.legend(fontsize="x-small", ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    fig.savefig(path.with_suffix(".svg"))
-    plt.close(fig)
-    return path
 
 
 def _html(rows: list[list[str]], images: list[Path], board: Path) -> str:

@@ -24,8 +24,25 @@ def _figure() -> tuple[Figure, Axes]:
     return plt.subplots(figsize=(6.4, 4.2))
 
 
+def _colors(labels: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    """One distinct color per label, in order: matplotlib's ``tab10`` palette, ``tab20`` past ten labels."""
+    import matplotlib
+
+    unique = list(dict.fromkeys(labels))
+    palette = matplotlib.colormaps["tab10" if len(unique) <= 10 else "tab20"]
+    return {label: palette(i % palette.N) for i, label in enumerate(unique)}
+
+
+def _legend(ax: Axes, fontsize: str = "small") -> None:
+    """A legend inside the axes for a few entries, beside them (right) when it would hide the data."""
+    if len(ax.get_legend_handles_labels()[1]) <= 6:
+        ax.legend(fontsize=fontsize)
+    else:
+        ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+
+
 def _save(fig: Figure, ax: Axes, path: str | Path, title: str | None) -> Path:
-    """Save as ``path`` (PNG) and the same name with ``.svg``; return the PNG path."""
+    """Save as ``path`` (PNG) and the same name with ``.svg``, legend included; return the PNG path."""
     import matplotlib.pyplot as plt
 
     if title:
@@ -33,8 +50,8 @@ def _save(fig: Figure, ax: Axes, path: str | Path, title: str | None) -> Path:
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     path = Path(path).with_suffix(".png")
-    fig.savefig(path, dpi=120)
-    fig.savefig(path.with_suffix(".svg"))
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -97,9 +114,32 @@ def plot_efficiency(curves: Sequence[EfficiencyCurve], path: str | Path, by: str
     ``by="method"`` its Fig. 2 left (several methods, one operation).
     """
     fig, ax = _figure()
-    for curve in curves:
-        label = curve.operation if by == "operation" else curve.method
-        ax.plot([100 * f for f in curve.fractions], [100 * a for a in curve.mean_best_val_acc], marker="o", label=label)
+    labels = [curve.operation if by == "operation" else curve.method for curve in curves]
+    colors = _colors(labels)
+    for curve, label in zip(curves, labels, strict=True):
+        fractions = [100 * f for f in curve.fractions]
+        accuracies = [100 * a for a in curve.mean_best_val_acc]
+        ax.plot(fractions, accuracies, marker="o", color=colors[label], label=label)
     ax.set(xlabel="Training data fraction (%)", ylabel="Best validation accuracy (%)", ylim=(-2, 102))
-    ax.legend(fontsize="small")
+    _legend(ax)
+    return _save(fig, ax, path, title)
+
+
+def plot_steps_per_task(scores: Sequence[TaskScore], path: str | Path, title: str | None = None) -> Path:
+    """Median updates to 99% validation accuracy per task, one bar per method (0: not reached)."""
+    methods = list(dict.fromkeys(s.method for s in scores))
+    tasks = list(dict.fromkeys(s.task_id for s in scores))
+    fig, ax = _figure()
+    fig.set_figwidth(max(6.4, 0.9 * len(tasks) * max(1, len(methods)) / 3))
+    colors = _colors(methods)
+    width = 0.8 / max(1, len(methods))
+    for i, method in enumerate(methods):
+        by_task = {s.task_id: s for s in scores if s.method == method}
+        heights = [
+            by_task[t].median_steps if t in by_task and math.isfinite(by_task[t].median_steps) else 0 for t in tasks
+        ]
+        ax.bar([j + i * width for j in range(len(tasks))], heights, width, color=colors[method], label=method)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks, rotation=20, fontsize="small")
+    ax.set(ylabel="Median updates to 99% validation (0: not reached)")
+    _legend(ax, fontsize="x-small")
     return _save(fig, ax, path, title)
