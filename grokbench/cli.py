@@ -32,6 +32,13 @@ method_option = click.option(
     help="Method file (default: baselines/adamw.py, the paper's recipe).",
 )
 device_option = click.option("--device", help="torch device (default: cuda if available, else cpu).")
+model_option = click.option(
+    "--model",
+    "model_id",
+    default="grok-v1",
+    show_default=True,
+    help="Model variant (grokbench.model.MODELS): the reference grok-v1, or another for architecture studies.",
+)
 
 
 @click.group()
@@ -77,6 +84,7 @@ def info(task_id: str, corner: int) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for results.json and curves.png (default: runs/<task id>)."
 )
 @device_option
+@model_option
 @click.option("--precision", type=click.Choice(["float32", "bfloat16"]), default="float32", show_default=True)
 @click.option("--no-early-stop", is_flag=True, help="Train for the whole budget even after 100% validation accuracy.")
 @friendly_errors
@@ -87,6 +95,7 @@ def train(
     max_steps: int | None,
     out: str | None,
     device: str | None,
+    model_id: str,
     precision: str,
     no_early_stop: bool,
 ) -> None:
@@ -96,15 +105,17 @@ def train(
 
     from tqdm import tqdm
 
+    from grokbench.architectures import get_model
     from grokbench.harness import train as run_training
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import run_summary_table
 
+    model = get_model(model_id)
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
     method = load_method(method_file or DEFAULT_METHOD)
     folder = Path(out or Path("runs") / task.id)
     folder.mkdir(parents=True, exist_ok=True)
-    click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}")
+    click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}\nmodel: {model.id}")
     bar = tqdm(total=task.budget.max_steps * seeds, unit="update", desc=task.id)
     evaluations = [0]
 
@@ -117,7 +128,14 @@ def train(
             bar.set_postfix(step=step, train=f"{100 * train_acc:.1f}%", val=f"{100 * val_acc:.1f}%", runs=len(active))
 
     results = run_training(
-        task, method, range(seeds), device=device, precision=precision, early_stop=not no_early_stop, progress=progress
+        task,
+        method,
+        range(seeds),
+        device=device,
+        precision=precision,
+        model=model,
+        early_stop=not no_early_stop,
+        progress=progress,
     )
     bar.close()
     click.echo(run_summary_table(results))
@@ -167,11 +185,24 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
     "--store", "store_path", type=click.Path(dir_okay=False), help="Results store (default: <out>/results.sqlite)."
 )
 @device_option
+@click.option(
+    "--model",
+    "model_id",
+    help="Model variant instead of the suite's (grokbench.model.MODELS), for architecture studies.",
+)
 @friendly_errors
-def run(suite_name: str, method_file: str | None, out: str | None, store_path: str | None, device: str | None) -> None:
+def run(
+    suite_name: str,
+    method_file: str | None,
+    out: str | None,
+    store_path: str | None,
+    device: str | None,
+    model_id: str | None,
+) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
     from pathlib import Path
 
+    from grokbench.architectures import get_model
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import terminal_text, write_report
     from grokbench.scoring import score
@@ -184,22 +215,22 @@ def run(suite_name: str, method_file: str | None, out: str | None, store_path: s
     reference = load_method(DEFAULT_METHOD)
     methods = [reference] if method_file is None else [load_method(method_file), reference]
     methods = list({m.name: m for m in methods}.values())
-    click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}")
+    model = get_model(model_id or suite.model)
+    click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
     with Store(store_path or folder / "results.sqlite") as store:
-        plans = [(m, plan(m, suite.task_ids, range(suite.seeds), store, suite.max_steps)) for m in methods]
-        total_runs = sum(len(p.runs) for _, p in plans)
-        missing = [run for _, p in plans for run in p.missing]
+        plans = [plan(m, suite.task_ids, range(suite.seeds), store, suite.max_steps, model) for m in methods]
+        total_runs = sum(len(p.runs) for p in plans)
+        missing = [run for p in plans for run in p.missing]
         click.echo(
             f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
         )
         bar, progress, on_result = _sweep_progress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
-        for method, sweep in plans:
-            run_sweep(method, sweep, store, device=device, progress=progress, on_result=on_result)
+        for sweep in plans:
+            run_sweep(sweep, store, device=device, progress=progress, on_result=on_result)
         bar.close()
-        keys = {(m.name, task.id, seed, task.budget.max_steps) for m, p in plans for task, seed in p.runs}
-        results = [r for r in store.results() if (r.method, r.task_id, r.seed, r.max_steps) in keys]
+        results = [result for sweep in plans for result in sweep.results(store)]
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")

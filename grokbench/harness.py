@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from grokbench import __version__
+from grokbench.architectures import REFERENCE, Architecture
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
 from grokbench.task import Budget, Task
@@ -57,6 +58,8 @@ class RunResult:
     """Seed of the model initialization and batch order."""
     max_steps: int
     """The task's budget of updates."""
+    model: str
+    """Id of the model variant trained (``grokbench.model.MODELS``); the reference is ``grok-v1``."""
     steps: list[int] = field(default_factory=list)
     """Update counts at which the splits were evaluated."""
     train_acc: list[float] = field(default_factory=list)
@@ -114,7 +117,14 @@ def _first_reaching(steps: list[int], accuracy: list[float]) -> int | None:
     return next((s for s, a in zip(steps, accuracy, strict=True) if a >= THRESHOLD), None)
 
 
-def new_result(task: Task, seed: int, method: Method, device: str = "cpu", precision: str = "float32") -> RunResult:
+def new_result(
+    task: Task,
+    seed: int,
+    method: Method,
+    device: str = "cpu",
+    precision: str = "float32",
+    model: Architecture = REFERENCE,
+) -> RunResult:
     """The record of a run not yet trained: its identity, no curves."""
     return RunResult(
         task_id=task.id,
@@ -124,6 +134,7 @@ def new_result(task: Task, seed: int, method: Method, device: str = "cpu", preci
         hyperparameters=method.hyperparameters,
         seed=seed,
         max_steps=task.budget.max_steps,
+        model=model.id,
         device=device,
         precision=precision,
     )
@@ -169,6 +180,7 @@ class _Stack:
         device: torch.device,
         precision: str,
         elementwise: bool,
+        model: Architecture = REFERENCE,
         runs_per_pass: int | None = None,
     ):
         first = runs[0][0]
@@ -177,7 +189,9 @@ class _Stack:
             raise ValueError("Runs stacked together must share one operation and task version.")
         self.method, self.device, self.precision, self.elementwise = method, device, precision, elementwise
         self.runs_per_pass = runs_per_pass or default_runs_per_pass(device)
-        self.config = ModelConfig(vocab_size=first.vocab_size, num_symbols=len(first.symbols), dropout=method.dropout)
+        self.config = ModelConfig(
+            vocab_size=first.vocab_size, num_symbols=len(first.symbols), architecture=model, dropout=method.dropout
+        )
         inputs, _ = first.train.numpy()
         val_inputs, _ = first.validation.numpy()
         self.inputs = torch.from_numpy(np.concatenate([inputs, val_inputs])).to(device)  # (N, 4)
@@ -269,12 +283,16 @@ class _Stack:
         mask = torch.arange(width, device=self.device)[None, :] < batch[:, None]
         for lo in range(0, len(self.ids), self.runs_per_pass):
             part = slice(lo, lo + self.runs_per_pass)
+            # A pass is as wide as its own largest batch: a run passed alone (as on a CPU) computes
+            # with exactly the shapes it has when trained alone, so its numbers are the same.
+            width = int(self.batch[part].max())
+            part_rows, part_mask = rows[part, :width], mask[part, :width]
             leaves = {k: v[part].detach().requires_grad_() for k, v in self.params.items()}
             with self._autocast():
-                logits = forward(self._with_weight_noise(leaves), self.inputs[rows[part]], self.config, self.generator)
-            targets = self.targets[part].gather(1, rows[part])
+                logits = forward(self._with_weight_noise(leaves), self.inputs[part_rows], self.config, self.generator)
+            targets = self.targets[part].gather(1, part_rows)
             losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
-            ((losses.view(targets.shape) * mask[part]).sum(1) / batch[part]).sum().backward()
+            ((losses.view(targets.shape) * part_mask).sum(1) / batch[part]).sum().backward()
             for k, leaf in leaves.items():
                 self.grads[k][part] = leaf.grad
         factor = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
@@ -291,17 +309,23 @@ class _Stack:
         )
         loss_sum = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
         correct = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
-        chunk = max(1, EVAL_ROWS // runs)
-        for lo in range(0, n, chunk):
-            with self._autocast():
-                logits = forward(self.params, self.inputs[lo : lo + chunk], self.config).float()
-            targets = self.targets[:, lo : lo + chunk]
-            losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
-            hits = (logits.argmax(-1) == targets).double()
-            is_train = train_mask[:, lo : lo + chunk].double()
-            for column, weight in enumerate((is_train, 1 - is_train)):
-                loss_sum[:, column] += (losses.double() * weight).sum(1)
-                correct[:, column] += (hits * weight).sum(1)
+        # Runs go in passes of runs_per_pass, each in chunks sized by the pass alone: on a CPU a run is
+        # then evaluated with exactly the shapes it has when trained alone, so its numbers are the same.
+        per_pass = min(self.runs_per_pass, runs)
+        chunk = max(1, EVAL_ROWS // per_pass)
+        for first in range(0, runs, per_pass):
+            part = slice(first, first + per_pass)
+            params = {k: v[part] for k, v in self.params.items()}
+            for lo in range(0, n, chunk):
+                with self._autocast():
+                    logits = forward(params, self.inputs[lo : lo + chunk], self.config).float()
+                targets = self.targets[part, lo : lo + chunk]
+                losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
+                hits = (logits.argmax(-1) == targets).double()
+                is_train = train_mask[part, lo : lo + chunk].double()
+                for column, weight in enumerate((is_train, 1 - is_train)):
+                    loss_sum[part, column] += (losses.double() * weight).sum(1)
+                    correct[part, column] += (hits * weight).sum(1)
         sizes = torch.from_numpy(np.stack([self.n_train, n - self.n_train], axis=1)).to(self.device)
         return torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
 
@@ -337,6 +361,7 @@ def train_runs(
     *,
     device: str | torch.device | None = None,
     precision: str = "float32",
+    model: Architecture = REFERENCE,
     early_stop: bool = True,
     max_stack: int = 128,
     runs_per_pass: int | None = None,
@@ -347,11 +372,12 @@ def train_runs(
 
     Runs of tasks sharing an operation, version and budget are stacked (at most ``max_stack``
     per stack) when the method's update is elementwise and its forward pass deterministic.
+    ``model`` is the variant trained: the reference unless a study asks for another.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
     device = torch.device(device) if device is not None else default_device()
-    results = [new_result(task, seed, method, str(device), precision) for task, seed in runs]
+    results = [new_result(task, seed, method, str(device), precision, model) for task, seed in runs]
     stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):
@@ -361,7 +387,7 @@ def train_runs(
     for members in groups.values():
         for lo in range(0, len(members), max_stack):
             chunk = members[lo : lo + max_stack]
-            stack = _Stack([runs[i] for i in chunk], method, device, precision, stackable, runs_per_pass)
+            stack = _Stack([runs[i] for i in chunk], method, device, precision, stackable, model, runs_per_pass)
             _train_stack(stack, [results[i] for i in chunk], runs[chunk[0]][0].budget, early_stop, progress, on_result)
     return results
 

@@ -6,8 +6,8 @@ An entry is a folder ``leaderboard/submissions/<name>/`` holding
 - ``metadata.json``: name, authors, description, link, hyperparameters, tuning notes;
 - ``results.json``: every run of the suite (``RunResult.to_dict``), as written by ``grokbench submit``;
 - ``summary.json``: what the scorer computes from those runs;
-- ``environment.json``: grokbench, torch and Python versions, device, precision, suite and
-  suite version, and the split hash of every task.
+- ``environment.json``: grokbench, torch and Python versions, device, precision, model, suite
+  and suite version, and the split hash of every task.
 
 The schemas are pydantic models; their errors name the file, the field and what it should be.
 The board (``leaderboard/README.md`` between markers, and ``leaderboard/index.html``) is
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 
 import grokbench
 from grokbench import error
+from grokbench.architectures import get_model
 from grokbench.harness import ProgressCallback, ResultCallback, RunResult, train_runs
 from grokbench.methods import Method, load_method
 from grokbench.scoring import headline, score
@@ -74,6 +75,11 @@ class Environment(_Strict):
     python_version: str
     device: str
     precision: Literal["float32", "bfloat16"]
+    model: str = Field(
+        "gpt2-preln-v1",
+        description="id of the model variant trained, e.g. grok-v1; absent in entries of grokbench 0.1, "
+        "which all trained the model now named gpt2-preln-v1",
+    )
     suite: str
     suite_version: int
     split_hashes: dict[str, str]
@@ -126,15 +132,9 @@ def submit(
     entry = board / "submissions" / metadata["name"]
     meta = _validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
-        sweep = plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps)
-        run_sweep(method, sweep, store, device=device, progress=progress, on_result=on_result)
-        keys = {(task.id, seed) for task, seed in sweep.runs}
-        results = [
-            r
-            for r in store.results([method.name])
-            if (r.task_id, r.seed) in keys and r.max_steps == sweep.runs[0][0].budget.max_steps
-        ]
-    results.sort(key=lambda r: (suite.task_ids.index(r.task_id), r.seed))
+        sweep = plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps, get_model(suite.model))
+        run_sweep(sweep, store, device=device, progress=progress, on_result=on_result)
+        results = sweep.results(store)
     entry.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(method_file, entry / "method.py")
     _write_json(entry / "metadata.json", json.loads(meta.model_dump_json(exclude_none=True)))
@@ -146,6 +146,7 @@ def submit(
         python_version=platform.python_version(),
         device=results[0].device,
         precision=results[0].precision,
+        model=suite.model,
         suite=suite.name,
         suite_version=suite.version,
         split_hashes={task.id: task.split_hash for task, _ in sweep.runs},
@@ -162,12 +163,18 @@ class Entry:
         self.name = folder.name
         self.metadata: Metadata = _read(folder / "metadata.json", Metadata)
         self.environment: Environment = _read(folder / "environment.json", Environment)
+        self.suite = get_suite(self.environment.suite)
+        if self.environment.model != self.suite.model:  # before reading runs whose records may predate models
+            raise LeaderboardError(
+                f"{folder / 'environment.json'}: made with model {self.environment.model}, but the suite "
+                f"{self.suite.name} v{self.suite.version} is scored with {self.suite.model}; results of different "
+                "models are not comparable. Run `grokbench submit` again."
+            )
         self.results: list[RunResult] = _read(folder / "results.json", list[RunResult])
         self.records: list[dict] = json.loads((folder / "results.json").read_text())
         if not (folder / "method.py").is_file():
             raise LeaderboardError(f"{folder / 'method.py'}: missing; an entry needs {', '.join(FILES)}.")
         self.method: Method = load_method(folder / "method.py")
-        self.suite = get_suite(self.environment.suite)
 
     def check(self) -> None:
         """Raise ``LeaderboardError`` naming the first thing wrong with the entry."""
@@ -201,6 +208,12 @@ class Entry:
                 )
             if run.split_hash != task.split_hash or env.split_hashes.get(task.id) != task.split_hash:
                 raise LeaderboardError(f"{where}: split hash of {task.id} is not the current {task.split_hash}.")
+            if run.model != env.model:
+                raise LeaderboardError(
+                    f"{where / 'results.json'}: {task.id} seed {seed} trained model {run.model}, but the entry "
+                    f"and the suite {self.suite.name} v{self.suite.version} use {self.suite.model}. "
+                    "Run `grokbench submit` again."
+                )
             if run.max_steps != task.budget.max_steps:
                 raise LeaderboardError(
                     f"{where / 'results.json'}: {task.id} seed {seed} ran {run.max_steps} updates; the suite's budget is {task.budget.max_steps}."
@@ -269,7 +282,7 @@ def verify(entry: Entry, seeds: int, device: str | None = None) -> list[tuple[Ru
     """Re-run the first ``seeds`` seeds of every task of an entry; return (stored, rerun, mismatches)."""
     stored = {(r.task_id, r.seed): r for r in entry.results}
     runs = [(task, seed) for task in entry.suite.tasks() for seed in range(min(seeds, entry.suite.seeds))]
-    reruns = train_runs(runs, entry.method, device=device)
+    reruns = train_runs(runs, entry.method, device=device, model=get_model(entry.suite.model))
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
 
 

@@ -3,14 +3,42 @@
 Decoder-only, causal attention, 2 layers, width 128, 4 heads (paper appendix A.1.2). It reads
 the four tokens ``a ∘ b =`` and outputs logits over the operation's symbols for ``c``.
 
-Choices the paper leaves open, fixed here:
-- pre-layer-norm blocks (GPT-2 style) with a final layer norm;
-- learned absolute position embeddings, one per position of the 4-token sequence;
-- GELU (tanh approximation not used) in a 4x-wide MLP;
-- an untied output layer over the symbols only (not ``∘`` or ``=``), so chance is 1/|symbols|;
-- GPT-2 initialization: weights N(0, 0.02), biases 0, layer-norm gains 1;
+The paper's text leaves the details open; its published code (openai/grok,
+``grok/transformer.py`` and ``grok/training.py``) fixes them, and they decide how late the
+network generalizes. The reference model, ``grok-v1``, follows that code:
+
+==========================  =============================================  =====================
+choice                      openai/grok                                    ``grok-v1``
+==========================  =============================================  =====================
+block                       post-LN: ``LN(x + attn(x))``, ``LN(a + mlp(a))``  same
+final layer norm            none                                           none
+MLP                         ReLU, width 4d                                 same
+positions                   sinusoidal, not trained                        same
+biases in linear layers     none (layer norms keep theirs)                 same
+output layer                linear, no bias                                same
+initialization              PyTorch defaults: embedding N(0, 1), linear    same
+                            U(±1/√fan_in), layer norm 1 and 0
+attention                   per-head Q, K, V (d/heads each), scale 1/√d_k  fused QKV, same maths
+dropout                     on the MLP branch only                         same
+weight noise                every weight and layer-norm parameter          same (the harness)
+==========================  =============================================  =====================
+
+Where ``grok-v1`` still differs, and why:
+
+- the sequence is the task's four tokens ``a ∘ b =``; the published code prepends an
+  end-of-sequence token (so its tokens sit at positions 1–4 and attention can also rest on it)
+  and appends ``c``. A task's input is defined once for every model, so it has no such token.
+- the input vocabulary is the task's symbols plus ``∘`` and ``=``, and the output layer covers
+  the symbols only, so chance is 1/|symbols|; the published code shares one vocabulary of every
+  dataset's tokens between input and output.
 - the last block computes its query and MLP only at the ``=`` position, the only output used:
   the answer's logits are exactly those of the full causal model.
+
+The model grokbench used before, a GPT-2-style network, stays available as ``gpt2-preln-v1``
+(pre-LN with a final layer norm, GELU, learned positions, biases, N(0, 0.02) initialization,
+dropout on both residual branches), and each single step from ``grok-v1`` toward it is a named
+variant (``MODELS``) for studies of what sets the delay. Results of different models are never
+compared: every run records its model's id.
 
 Every parameter has a leading *run* dimension R. Run r's logits depend only on run r's
 parameters (batched matmuls, never a reduction across runs), so R runs trained together follow
@@ -19,10 +47,14 @@ the trajectories they would follow alone.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from grokbench.architectures import REFERENCE, Architecture
 
 SEQUENCE_LENGTH = 4
 """Tokens per equation: ``a``, ``∘``, ``b``, ``=``."""
@@ -30,12 +62,14 @@ SEQUENCE_LENGTH = 4
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Shape of the reference transformer."""
+    """Shape and variant of the transformer."""
 
     vocab_size: int
     """Input tokens: the symbols plus ``∘`` and ``=``."""
     num_symbols: int
     """Output classes: the symbols."""
+    architecture: Architecture = REFERENCE
+    """Which variant (the reference unless a study asks for another)."""
     width: int = 128
     """Residual stream width d."""
     layers: int = 2
@@ -45,36 +79,32 @@ class ModelConfig:
     mlp_ratio: int = 4
     """MLP hidden width as a multiple of d."""
     dropout: float = 0.0
-    """Residual dropout probability (a method's choice; 0 in the reference recipe)."""
+    """Dropout probability on the residual branches (a method's choice; 0 in the reference recipe)."""
 
 
 EMBEDDING_PARAMETERS = ("token_embedding", "position_embedding", "head")
 """Parameters excluded from the paper's non-embedding count."""
+LINEAR_LAYERS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj")
+"""The linear layers of a block (weights stored ``(in, out)``)."""
 
 
 def parameter_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Every parameter's shape for one run, by name."""
-    d, hidden = config.width, config.width * config.mlp_ratio
-    shapes: dict[str, tuple[int, ...]] = {
-        "token_embedding": (config.vocab_size, d),
-        "position_embedding": (SEQUENCE_LENGTH, d),
-    }
+    arch, d, hidden = config.architecture, config.width, config.width * config.mlp_ratio
+    shapes: dict[str, tuple[int, ...]] = {"token_embedding": (config.vocab_size, d)}
+    if arch.positions == "learned":
+        shapes["position_embedding"] = (SEQUENCE_LENGTH, d)
+    linear = {"attn.qkv": (d, 3 * d), "attn.proj": (d, d), "mlp.fc": (d, hidden), "mlp.proj": (hidden, d)}
     for i in range(config.layers):
-        shapes |= {
-            f"h{i}.ln1.weight": (d,),
-            f"h{i}.ln1.bias": (d,),
-            f"h{i}.attn.qkv.weight": (d, 3 * d),
-            f"h{i}.attn.qkv.bias": (3 * d,),
-            f"h{i}.attn.proj.weight": (d, d),
-            f"h{i}.attn.proj.bias": (d,),
-            f"h{i}.ln2.weight": (d,),
-            f"h{i}.ln2.bias": (d,),
-            f"h{i}.mlp.fc.weight": (d, hidden),
-            f"h{i}.mlp.fc.bias": (hidden,),
-            f"h{i}.mlp.proj.weight": (hidden, d),
-            f"h{i}.mlp.proj.bias": (d,),
-        }
-    return shapes | {"ln_f.weight": (d,), "ln_f.bias": (d,), "head": (d, config.num_symbols)}
+        for norm in ("ln1", "ln2"):
+            shapes |= {f"h{i}.{norm}.weight": (d,), f"h{i}.{norm}.bias": (d,)}
+        for name, shape in linear.items():
+            shapes[f"h{i}.{name}.weight"] = shape
+            if arch.bias:
+                shapes[f"h{i}.{name}.bias"] = shape[1:]
+    if arch.norm == "pre":
+        shapes |= {"ln_f.weight": (d,), "ln_f.bias": (d,)}
+    return shapes | {"head": (d, config.num_symbols)}
 
 
 def non_embedding_parameter_count(config: ModelConfig) -> int:
@@ -87,26 +117,50 @@ def non_embedding_parameter_count(config: ModelConfig) -> int:
 
 
 def init_parameters(config: ModelConfig, seed: int) -> dict[str, torch.Tensor]:
-    """One run's initial parameters, drawn on the CPU from ``seed`` so every device starts alike."""
+    """One run's initial parameters, drawn on the CPU from ``seed`` so every device starts alike.
+
+    ``torch`` init is what ``nn.Embedding``, ``nn.Linear`` and ``nn.LayerNorm`` do by default
+    (weights and biases of a linear layer U(±1/√fan_in), fan_in being its input width).
+    """
     generator = torch.Generator().manual_seed(seed)
+    shapes = parameter_shapes(config)
     params = {}
-    for name, shape in parameter_shapes(config).items():
-        if name.endswith(".bias"):
-            params[name] = torch.zeros(shape)
-        elif ".ln" in name or name.startswith("ln_f"):
-            params[name] = torch.ones(shape)
+    for name, shape in shapes.items():
+        if ".ln" in name or name.startswith("ln_f"):
+            params[name] = torch.ones(shape) if name.endswith(".weight") else torch.zeros(shape)
+        elif config.architecture.init == "gpt2":
+            params[name] = (
+                torch.zeros(shape) if name.endswith(".bias") else torch.randn(shape, generator=generator) * 0.02
+            )
+        elif name in ("token_embedding", "position_embedding"):
+            params[name] = torch.randn(shape, generator=generator)
         else:
-            params[name] = torch.randn(shape, generator=generator) * 0.02
+            fan_in = shapes[name.removesuffix(".bias") + ".weight" if name.endswith(".bias") else name][0]
+            bound = 1 / math.sqrt(fan_in)
+            params[name] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
     return params
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """x: (R, N, in), weight: (R, in, out), bias: (R, out) -> (R, N, out)."""
-    return torch.baddbmm(bias.unsqueeze(1), x, weight)
+@functools.lru_cache
+def sinusoidal_positions(width: int) -> torch.Tensor:
+    """``(SEQUENCE_LENGTH, width)`` encodings: sin(pos/10000^(i/d)) at even i, cos(pos/10000^((i-1)/d)) at odd i."""
+    position = torch.arange(SEQUENCE_LENGTH, dtype=torch.float64)[:, None]
+    even = torch.arange(0, width, 2, dtype=torch.float64)
+    angle = position / 10000 ** (even / width)
+    return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1).float()
 
 
-def _layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+def _linear(x: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """x: (R, N, in), weight: (R, in, out), optional bias: (R, out) -> (R, N, out)."""
+    bias = params.get(f"{name}.bias")
+    if bias is None:
+        return torch.bmm(x, params[f"{name}.weight"])
+    return torch.baddbmm(bias.unsqueeze(1), x, params[f"{name}.weight"])
+
+
+def _layer_norm(x: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
     """Per-run affine layer norm over the last dimension; x: (R, ..., d), weight: (R, d)."""
+    weight, bias = params[f"{name}.weight"], params[f"{name}.bias"]
     shape = (weight.shape[0],) + (1,) * (x.dim() - 2) + (weight.shape[1],)
     return F.layer_norm(x, x.shape[-1:]) * weight.view(shape) + bias.view(shape)
 
@@ -116,6 +170,42 @@ def _dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> to
         return x
     keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
     return x * keep / (1 - p)
+
+
+def _attention(h: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool) -> torch.Tensor:
+    """Causal self-attention of ``h`` ``(R, B, T, d)``; in the last block, only the ``=`` position's output."""
+    runs, batch, d, heads = h.shape[0], h.shape[1], config.width, config.heads
+    qkv = _linear(h.reshape(runs, batch * SEQUENCE_LENGTH, d), p, "attn.qkv")
+    q, k, v = qkv.view(runs * batch, SEQUENCE_LENGTH, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+    if last:  # only the "=" position feeds the answer; it attends to every position
+        attended = F.scaled_dot_product_attention(q[:, :, -1:], k, v)
+    else:
+        attended = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    steps = attended.shape[2]
+    attended = attended.transpose(1, 2).reshape(runs, batch * steps, d)
+    return _linear(attended, p, "attn.proj").view(runs, batch, steps, d)
+
+
+def _mlp(h: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig) -> torch.Tensor:
+    """The position-wise MLP of ``h`` ``(R, B, T, d)``."""
+    activation = F.relu if config.architecture.activation == "relu" else F.gelu
+    flat = h.reshape(h.shape[0], -1, h.shape[-1])
+    return _linear(activation(_linear(flat, p, "mlp.fc")), p, "mlp.proj").view(h.shape)
+
+
+def _block(
+    x: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool, generator: torch.Generator | None
+) -> torch.Tensor:
+    """One transformer block, post-LN or pre-LN as the architecture says."""
+    arch = config.architecture
+    attention_dropout = config.dropout if arch.attention_dropout else 0.0
+    if arch.norm == "pre":
+        attended = _attention(_layer_norm(x, p, "ln1"), p, config, last)
+        x = (x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generator)
+        return x + _dropout(_mlp(_layer_norm(x, p, "ln2"), p, config), config.dropout, generator)
+    attended = _attention(x, p, config, last)
+    x = _layer_norm((x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generator), p, "ln1")
+    return _layer_norm(x + _dropout(_mlp(x, p, config), config.dropout, generator), p, "ln2")
 
 
 def forward(
@@ -129,33 +219,22 @@ def forward(
     ``tokens`` is ``(R, B, 4)`` (each run its own batch) or ``(B, 4)`` (one batch for all runs).
     Dropout is applied only when a ``dropout_generator`` is given (training).
     """
-    runs = params["token_embedding"].shape[0]
+    table = params["token_embedding"]
+    runs = table.shape[0]
     if tokens.dim() == 2:
         tokens = tokens.expand(runs, *tokens.shape)
-    batch, d, heads = tokens.shape[1], config.width, config.heads
+    batch, d = tokens.shape[1], config.width
     # A one-hot product rather than indexing: its backward is a matmul, deterministic on every device.
-    one_hot = F.one_hot(tokens.reshape(runs, -1), config.vocab_size).to(params["token_embedding"].dtype)
-    embedded = torch.bmm(one_hot, params["token_embedding"]).view(runs, batch, SEQUENCE_LENGTH, d)
-    x = embedded + params["position_embedding"].unsqueeze(1)  # (R, B, T, d)
+    one_hot = F.one_hot(tokens.reshape(runs, -1), config.vocab_size).to(table.dtype)
+    x = torch.bmm(one_hot, table).view(runs, batch, SEQUENCE_LENGTH, d)
+    if config.architecture.positions == "learned":
+        x = x + params["position_embedding"].unsqueeze(1)
+    else:
+        x = x + sinusoidal_positions(d).to(device=x.device, dtype=x.dtype)
     for i in range(config.layers):
-        last = i == config.layers - 1
-        p = {key[len(f"h{i}.") :]: value for key, value in params.items() if key.startswith(f"h{i}.")}
-        h = _layer_norm(x, p["ln1.weight"], p["ln1.bias"]).reshape(runs, batch * SEQUENCE_LENGTH, d)
-        qkv = _linear(h, p["attn.qkv.weight"], p["attn.qkv.bias"]).view(
-            runs * batch, SEQUENCE_LENGTH, 3, heads, d // heads
-        )
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (R*B, heads, T, d/heads)
-        if last:  # only the "=" position feeds the answer; it attends to every position
-            attended = F.scaled_dot_product_attention(q[:, :, -1:], k, v)
-            x = x[:, :, -1:]
-        else:
-            attended = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        steps = x.shape[2]
-        attended = attended.transpose(1, 2).reshape(runs, batch * steps, d)
-        attended = _linear(attended, p["attn.proj.weight"], p["attn.proj.bias"]).view(runs, batch, steps, d)
-        x = x + _dropout(attended, config.dropout, dropout_generator)
-        h = _layer_norm(x, p["ln2.weight"], p["ln2.bias"]).reshape(runs, batch * steps, d)
-        h = _linear(F.gelu(_linear(h, p["mlp.fc.weight"], p["mlp.fc.bias"])), p["mlp.proj.weight"], p["mlp.proj.bias"])
-        x = x + _dropout(h.view(runs, batch, steps, d), config.dropout, dropout_generator)
-    answer = _layer_norm(x[:, :, -1], params["ln_f.weight"], params["ln_f.bias"])  # (R, B, d)
+        block = {key[len(f"h{i}.") :]: value for key, value in params.items() if key.startswith(f"h{i}.")}
+        x = _block(x, block, config, i == config.layers - 1, dropout_generator)
+    answer = x[:, :, -1]  # (R, B, d)
+    if config.architecture.norm == "pre":
+        answer = _layer_norm(answer, params, "ln_f")
     return torch.bmm(answer, params["head"])

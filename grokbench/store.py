@@ -1,7 +1,7 @@
 """The results store: one SQLite row per finished run, written the moment the run finishes.
 
 A run is keyed by (task id with version, split hash, method, hyperparameter hash, seed, budget,
-package version). Each row is written in its own transaction, so a sweep killed at any moment
+model, package version): runs of different model variants are never taken for one another. Each row is written in its own transaction, so a sweep killed at any moment
 (SIGKILL included) loses only runs that had not finished, and a restarted sweep trains exactly
 the runs whose key is missing. Several processes may write to one store: SQLite's write-ahead
 log serializes them, and a key already present is never written twice.
@@ -14,9 +14,10 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from grokbench import error
 from grokbench.harness import RunResult
 
-KEY = ("task_id", "split_hash", "method", "hyperparameter_hash", "seed", "max_steps", "package_version")
+KEY = ("task_id", "split_hash", "method", "hyperparameter_hash", "seed", "max_steps", "model", "package_version")
 """The columns that identify a run."""
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
     hyperparameter_hash TEXT NOT NULL,
     seed INTEGER NOT NULL,
     max_steps INTEGER NOT NULL,
+    model TEXT NOT NULL,
     package_version TEXT NOT NULL,
     status TEXT NOT NULL,
     updates INTEGER NOT NULL,
@@ -55,6 +57,13 @@ class Store:
         self._connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=FULL")
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(runs)")}
+        if columns and "model" not in columns:
+            self._connection.close()
+            raise error.Error(
+                f"The store {self.path} was written by grokbench 0.1, before runs recorded their model "
+                "(its runs trained the model now called gpt2-preln-v1); use a new store."
+            )
         self._connection.execute(SCHEMA)
 
     def add(self, result: RunResult) -> bool:

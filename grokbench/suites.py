@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grokbench import error
+from grokbench.architectures import REFERENCE
 from grokbench.operations import OPERATIONS
 from grokbench.registration import FRACTIONS, LATEST_VERSION, make, task_id
 from grokbench.task import Task
@@ -35,6 +36,8 @@ class Suite:
     """Budget of updates per run, when the suite shortens the tasks' own budget."""
     sizing: str = ""
     """How the suite's size was chosen."""
+    model: str = REFERENCE.id
+    """Id of the model variant the suite's runs train; a new model is a new suite version."""
 
     def tasks(self) -> list[Task]:
         """The suite's tasks, with the suite's budget."""
@@ -46,7 +49,7 @@ SUITES: dict[str, Suite] = {
     for suite in (
         Suite(
             name="quick",
-            version=1,
+            version=2,
             description="Real grokking on a laptop CPU: modular addition at fractions 0.3 and 0.5, 2 seeds.",
             task_ids=("Z97-add-0.3-v1", "Z97-add-0.5-v1"),
             seeds=2,
@@ -55,7 +58,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             name="leaderboard",
-            version=1,
+            version=2,
             description=(
                 "Four operations (add, sub, div mod 97 and the S5 product) at fractions 0.3, 0.5 and 0.7, "
                 "3 seeds, 2·10^4 updates."
@@ -76,7 +79,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             name="paper",
-            version=1,
+            version=2,
             description="The paper's study: all 12 operations at fractions 0.05–0.95, 3 seeds, 10^5 updates.",
             task_ids=tuple(task_id(stem, f, LATEST_VERSION) for stem in OPERATIONS for f in FRACTIONS),
             seeds=3,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grokbench.architectures import REFERENCE, Architecture
 from grokbench.harness import ProgressCallback, ResultCallback, RunResult, new_result, train_runs
 from grokbench.methods import Method
 from grokbench.store import Store, run_key
@@ -21,28 +22,40 @@ from grokbench.task import Task
 class SweepPlan:
     """The runs of a sweep: all of them, and those still missing from the store."""
 
+    method: Method
+    """The method trained."""
+    model: Architecture
+    """The model variant trained."""
     runs: list[tuple[Task, int]]
     """Every (task, seed) of the sweep."""
+    keys: list[tuple]
+    """The full store key of each run, in the order of ``runs``."""
     missing: list[tuple[Task, int]]
     """The runs the store does not hold yet."""
 
+    def results(self, store: Store) -> list[RunResult]:
+        """The sweep's runs as stored, in the order of ``runs``: exactly its keys, never another run's."""
+        stored = {run_key(r): r for r in store.results([self.method.name])}
+        return [stored[key] for key in self.keys if key in stored]
+
 
 def plan(
-    method: Method, task_ids: Sequence[str], seeds: Sequence[int], store: Store, max_steps: int | None = None
+    method: Method,
+    task_ids: Sequence[str],
+    seeds: Sequence[int],
+    store: Store,
+    max_steps: int | None = None,
+    model: Architecture = REFERENCE,
 ) -> SweepPlan:
     """Which runs a sweep has, and which of them remain to be trained."""
     runs = [(task, seed) for task in make_tasks(task_ids, max_steps) for seed in seeds]
+    keys = [run_key(new_result(task, seed, method, model=model)) for task, seed in runs]
     stored = store.keys()
-    missing = [run for run in runs if _key(method, *run) not in stored]
-    return SweepPlan(runs, missing)
-
-
-def _key(method: Method, task: Task, seed: int) -> tuple:
-    return run_key(new_result(task, seed, method))
+    missing = [run for run, key in zip(runs, keys, strict=True) if key not in stored]
+    return SweepPlan(method, model, runs, keys, missing)
 
 
 def run_sweep(
-    method: Method,
     sweep: SweepPlan,
     store: Store,
     *,
@@ -57,4 +70,6 @@ def run_sweep(
         if on_result is not None:
             on_result(result)
 
-    return train_runs(sweep.missing, method, device=device, progress=progress, on_result=finished)
+    return train_runs(
+        sweep.missing, sweep.method, device=device, model=sweep.model, progress=progress, on_result=finished
+    )

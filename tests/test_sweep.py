@@ -25,7 +25,7 @@ SWEEP_SCRIPT = textwrap.dedent(
     with Store(store_path) as store:
         sweep = plan(method, ["Z97-add-0.5", "Z97-sub-0.5", "Z97-mix-0.5"], [0, 1], store, max_steps=30)
         print("missing", len(sweep.missing), flush=True)
-        run_sweep(method, sweep, store, device="cpu", on_result=lambda r: print("stored", r.task_id, r.seed, flush=True))
+        run_sweep(sweep, store, device="cpu", on_result=lambda r: print("stored", r.task_id, r.seed, flush=True))
     """
 )
 
@@ -83,7 +83,7 @@ def test_diverged_runs_are_stored_and_the_sweep_goes_on(tmp_path):
     method = load_method(method_file)
     with Store(tmp_path / "results.sqlite") as store:
         sweep = plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100)
-        run_sweep(method, sweep, store, device="cpu")
+        run_sweep(sweep, store, device="cpu")
         assert [r.status for r in store.results()] == ["diverged", "diverged"]
         assert plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100).missing == []
 
@@ -92,7 +92,7 @@ def test_store_round_trip_and_duplicate_refused(tmp_path):
     method = load_method(DEFAULT_METHOD)
     with Store(tmp_path / "results.sqlite") as store:
         sweep = plan(method, ["Z97-add-0.5"], [3], store, max_steps=10)
-        (result,) = run_sweep(method, sweep, store, device="cpu")
+        (result,) = run_sweep(sweep, store, device="cpu")
         (stored,) = store.results()
         assert stored.to_dict() == result.to_dict()
         assert not store.add(result)
@@ -103,7 +103,7 @@ def test_score_and_runs_commands_read_a_store(cli, tmp_path, command):
     method = load_method(DEFAULT_METHOD)
     store_path = tmp_path / "results.sqlite"
     with Store(store_path) as store:
-        run_sweep(method, plan(method, ["Z97-add-0.5"], [0, 1], store, max_steps=20), store, device="cpu")
+        run_sweep(plan(method, ["Z97-add-0.5"], [0, 1], store, max_steps=20), store, device="cpu")
     result = (
         cli(command, "--store", str(store_path), "--out", str(tmp_path / "report"))
         if command == "score"
