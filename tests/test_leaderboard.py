@@ -208,3 +208,21 @@ def test_the_repository_board_is_valid_and_generated_from_its_entries():
     readme = LEADERBOARD / "README.md"
     _, block, _ = split_readme(readme.read_text(), readme)
     assert block == board_block(board_rows(board_entries)), "run `grokbench leaderboard build`"
+
+
+def test_validate_rejects_an_entry_made_with_another_model(copy_of):
+    tamper(copy_of, "lion", "environment.json", lambda environment: environment.update(model="gpt2-preln-v1"))
+    expect_invalid(
+        copy_of,
+        "lion/environment.json: made with model gpt2-preln-v1, but the suite tiny v1 is scored with grok-v1; "
+        "results of different models are not comparable. Run `grokbench submit` again.",
+    )
+
+
+def test_validate_rejects_runs_of_another_model(copy_of):
+    tamper(copy_of, "lion", "results.json", lambda results: results[0].update(model="gpt2-preln-v1"))
+    expect_invalid(
+        copy_of,
+        "lion/results.json: Z97-add-0.5-v1 seed 0 trained model gpt2-preln-v1, but the entry and the suite tiny v1 "
+        "use grok-v1. Run `grokbench submit` again.",
+    )

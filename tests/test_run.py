@@ -59,4 +59,4 @@ def test_quick_suite_shows_grokking(cli, tmp_path):
     for run in runs:
         assert run["best_val_acc"] >= 0.99
         assert run["steps_to_99_train"] < run["steps_to_99_val"]
-    assert (tmp_path / "fig1-left-Z97-add-0.3-v1-AdamW-reference.png").exists()
+    assert (tmp_path / "fig1-left-Z97-div-0.5-v1-AdamW-reference.png").exists()
