@@ -55,8 +55,8 @@ def test_run_with_unknown_suite_fails_clearly(cli):
 def test_quick_suite_shows_grokking(cli, tmp_path):
     cli("run", "--out", str(tmp_path), check=True)
     runs = json.loads((tmp_path / "report.json").read_text())["runs"]
-    assert len(runs) == 4
-    for run in runs:
+    assert len(runs) == 2
+    for run in runs:  # memorized, then generalized well after it
         assert run["best_val_acc"] >= 0.99
-        assert run["steps_to_99_train"] < run["steps_to_99_val"]
+        assert 2 * run["steps_to_99_train"] < run["steps_to_99_val"]
     assert (tmp_path / "fig1-left-Z97-div-0.5-v1-AdamW-reference.png").exists()
