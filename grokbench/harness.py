@@ -59,7 +59,7 @@ class RunResult:
     max_steps: int
     """The task's budget of updates."""
     model: str
-    """Id of the model variant trained (``grokbench.model.MODELS``); the reference is ``grok-v1``."""
+    """Id of the model variant trained (``grokbench.architectures.MODELS``); the reference is ``grok-v1``."""
     steps: list[int] = field(default_factory=list)
     """Update counts at which the splits were evaluated."""
     train_acc: list[float] = field(default_factory=list)

@@ -135,8 +135,7 @@ def init_parameters(config: ModelConfig, seed: int) -> dict[str, torch.Tensor]:
         elif name in ("token_embedding", "position_embedding"):
             params[name] = torch.randn(shape, generator=generator)
         else:
-            fan_in = shapes[name.removesuffix(".bias") + ".weight" if name.endswith(".bias") else name][0]
-            bound = 1 / math.sqrt(fan_in)
+            bound = 1 / math.sqrt(shapes[name.replace(".bias", ".weight")][0])  # the layer's fan_in
             params[name] = (torch.rand(shape, generator=generator) * 2 - 1) * bound
     return params
 
