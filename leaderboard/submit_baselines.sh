@@ -4,14 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${SUITE:-$(python -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
-submit() {  # entry name, method file, description; an existing entry is kept unless FORCE=1
+submit() {  # entry name, method file, description[, link]; an existing entry is kept unless FORCE=1
     if [[ -f "leaderboard/submissions/$1/summary.json" && -z "${FORCE:-}" ]]; then echo "keeping $1"; return; fi
     grokbench submit "baselines/$2" --name "$1" --suite "$suite" --author "grokbench baselines" \
-        --description "$3" --link "https://arxiv.org/abs/2201.02177" \
+        --description "$3" --link "${4:-https://arxiv.org/abs/2201.02177}" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."
 }
 submit adamw adamw.py "The paper's recipe: AdamW, lr 1e-3, weight decay 1, betas (0.9, 0.98), 10-update warmup."
-submit grokfast-ema-adamw grokfast_ema_adamw.py "Grokfast-EMA (Lee et al. 2024) on the reference AdamW: gradients plus 2x their EMA (alpha 0.98)."
+submit grokfast-ema grokfast_ema.py "Grokfast-EMA as published (Lee et al. 2024): Adam on gradients plus 2x their EMA (alpha 0.98), L2 weight decay 0.005." \
+    "https://arxiv.org/abs/2405.20233"
 submit orthogonal-adamw orthogonal_adamw.py "⊥AdamW (Prieto et al. 2025): gradients projected orthogonal to the weights, rescaled to their norm."
 submit adamw-decay-to-init adamw_decay_to_init.py "AdamW with weight decay 1 toward the initialization instead of the origin."
 submit adam adam.py "Adam, minibatch, no weight decay."
