@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +22,8 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except error.Error as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
@@ -43,7 +47,8 @@ model_option = click.option(
 
 @click.group()
 @click.version_option(grokbench.__version__, prog_name="grokbench")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (a method file's own included).")
+def main(debug: bool) -> None:
     """grokbench: a benchmark suite for grokking on small algorithmic datasets."""
 
 
@@ -55,7 +60,13 @@ def list_tasks() -> None:
 
 @main.command()
 @click.argument("task_id")
-@click.option("--corner", default=8, show_default=True, help="Rows and columns of the operation table to show.")
+@click.option(
+    "--corner",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows and columns of the operation table to show.",
+)
 @friendly_errors
 def info(task_id: str, corner: int) -> None:
     """Show a task's spec, sizes, split hash, budget and a corner of its table."""
@@ -100,21 +111,28 @@ def train(
     no_early_stop: bool,
 ) -> None:
     """Train a method on one task and plot its grokking curve."""
-    import json
-    from pathlib import Path
-
-    from tqdm import tqdm
 
     from grokbench.architectures import get_model
-    from grokbench.harness import train as run_training
+    from grokbench.harness import resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
-    from grokbench.report import run_summary_table
 
     model = get_model(model_id)
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
     method = load_method(method_file or DEFAULT_METHOD)
-    folder = Path(out or Path("runs") / task.id)
-    folder.mkdir(parents=True, exist_ok=True)
+    device = str(resolve_device(device))
+    with output_folder(Path(out or Path("runs") / task.id)) as folder:
+        _train_into(folder, task, method, model, seeds, device, precision, not no_early_stop)
+
+
+def _train_into(folder, task, method, model, seeds, device, precision, early_stop) -> None:
+    """Train ``seeds`` runs of ``method`` on ``task``; write results.json and curves.png into ``folder``."""
+    import json
+
+    from tqdm import tqdm
+
+    from grokbench.harness import train as run_training
+    from grokbench.report import run_summary_table
+
     click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}\nmodel: {model.id}")
     bar = tqdm(total=task.budget.max_steps * seeds, unit="update", desc=task.id)
     evaluations = [0]
@@ -127,19 +145,19 @@ def train(
             val_acc = min(r.val_acc[-1] for r in active)
             bar.set_postfix(step=step, train=f"{100 * train_acc:.1f}%", val=f"{100 * val_acc:.1f}%", runs=len(active))
 
-    results = run_training(
-        task,
-        method,
-        range(seeds),
-        device=device,
-        precision=precision,
-        model=model,
-        early_stop=not no_early_stop,
-        progress=progress,
-    )
-    bar.close()
+    with bar:  # closed (ending its line) before an error is printed
+        results = run_training(
+            task,
+            method,
+            range(seeds),
+            device=device,
+            precision=precision,
+            model=model,
+            early_stop=early_stop,
+            progress=progress,
+        )
     click.echo(run_summary_table(results))
-    (folder / "results.json").write_text(json.dumps([r.to_dict() for r in results], indent=1))
+    (folder / "results.json").write_text(json.dumps([r.to_dict() for r in results], indent=1, allow_nan=False))
     click.echo(f"Curves: {folder / 'results.json'}")
     from grokbench.plots import plot_accuracy_curves
 
@@ -151,6 +169,24 @@ def train(
         click.echo("Install the plot extra (pip install -e '.[plot]') for curves.png.")
         return
     click.echo(f"Plot: {png}")
+
+
+@contextlib.contextmanager
+def output_folder(folder: Path) -> Iterator[Path]:
+    """Create ``folder`` for a command's output; remove it again if the command fails leaving it empty."""
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise error.Error(
+            f"Cannot create the output folder {folder}: {exc.strerror}. Choose another with --out."
+        ) from exc
+    try:
+        yield folder
+    except BaseException:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
 
 
 def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
@@ -200,9 +236,8 @@ def run(
     model_id: str | None,
 ) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
-    from pathlib import Path
-
     from grokbench.architectures import get_model
+    from grokbench.harness import resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import terminal_text, write_report
     from grokbench.scoring import score
@@ -216,8 +251,9 @@ def run(
     methods = [reference] if method_file is None else [load_method(method_file), reference]
     methods = list({m.name: m for m in methods}.values())
     model = get_model(model_id or suite.model)
+    device = str(resolve_device(device))
     click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
-    with Store(store_path or folder / "results.sqlite") as store:
+    with output_folder(folder), Store(store_path or folder / "results.sqlite") as store:
         plans = [plan(m, suite.task_ids, range(suite.seeds), store, suite.max_steps, model) for m in methods]
         total_runs = sum(len(p.runs) for p in plans)
         missing = [run for p in plans for run in p.missing]
@@ -248,13 +284,12 @@ def run(
 @friendly_errors
 def score_command(store_path: str, out: str | None, reference: str) -> None:
     """Score every run in a store and rewrite the report and figures, without training."""
-    from pathlib import Path
 
     from grokbench.report import terminal_text, write_report
     from grokbench.scoring import score
     from grokbench.store import Store
 
-    with Store(store_path) as store:
+    with Store(store_path, read_only=True) as store:
         results = store.results()
     if not results:
         raise click.ClickException(f"The store {store_path} holds no runs.")
@@ -273,7 +308,7 @@ def runs_command(store_path: str) -> None:
     from grokbench.report import runs_table
     from grokbench.store import Store
 
-    with Store(store_path) as store:
+    with Store(store_path, read_only=True) as store:
         click.echo(runs_table(store.results()))
 
 
@@ -312,7 +347,6 @@ def submit(
     board: str,
 ) -> None:
     """Run a suite for a method and write its leaderboard entry."""
-    from pathlib import Path
 
     from grokbench.leaderboard import submit as submit_entry
     from grokbench.suites import get_suite
@@ -344,8 +378,6 @@ def leaderboard() -> None:
 @friendly_errors
 def validate(board: str) -> None:
     """Check every entry: schema, complete suite, current split hashes, summary as scored."""
-    from pathlib import Path
-
     from grokbench.leaderboard import entries
 
     checked = entries(Path(board))
@@ -357,8 +389,6 @@ def validate(board: str) -> None:
 @friendly_errors
 def build(board: str) -> None:
     """Regenerate the ranked table in README.md and the page index.html with its figures."""
-    from pathlib import Path
-
     from grokbench.leaderboard import build as build_board
 
     readme, page = build_board(Path(board))
@@ -373,7 +403,6 @@ def build(board: str) -> None:
 @friendly_errors
 def verify(name: str, seeds: int, device: str | None, board: str) -> None:
     """Re-run seeds of an entry and report whether they match its stored results."""
-    from pathlib import Path
 
     from tabulate import tabulate
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grokbench import __version__
+from grokbench import __version__, error
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
@@ -101,16 +101,36 @@ class RunResult:
     def from_dict(cls, record: dict[str, Any]) -> RunResult:
         """Rebuild a result from ``to_dict``'s record (derived measurements are recomputed)."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in record.items() if k in names})
+        return cls(**{k: v for k, v in decode_curves(record).items() if k in names})
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serializable record, with the derived measurements included."""
-        return asdict(self) | {
+        """A record for strict JSON, with the derived measurements included.
+
+        A curve value that is not a finite number (a diverged run's NaN loss) is written as
+        ``null``, which every JSON reader accepts; ``from_dict`` reads it back as NaN.
+        """
+        record = asdict(self)
+        for name in CURVES:
+            record[name] = [v if math.isfinite(v) else None for v in record[name]]
+        return record | {
             "updates": self.updates,
             "steps_to_99_val": self.steps_to_99_val,
             "steps_to_99_train": self.steps_to_99_train,
             "best_val_acc": self.best_val_acc,
         }
+
+
+CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
+"""The per-evaluation float curves of a run."""
+
+
+def decode_curves(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with the ``null`` values of its curves read back as NaN."""
+    return record | {
+        name: [math.nan if v is None else v for v in record[name]]
+        for name in CURVES
+        if isinstance(record.get(name), list)
+    }
 
 
 def _first_reaching(steps: list[int], accuracy: list[float]) -> int | None:
@@ -143,6 +163,27 @@ def new_result(
 def default_device() -> torch.device:
     """CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The torch device named by ``device`` (the default when None), checked to exist here."""
+    if device is None:
+        return default_device()
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise error.Error(f"Unknown device {str(device)!r}: use cpu, cuda, cuda:<index> or mps.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise error.Error(
+            f"Device {str(device)!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; use --device cpu."
+        )
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise error.Error(f"Device {str(device)!r} does not exist: torch sees {torch.cuda.device_count()} CUDA GPU(s).")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise error.Error(f"Device {str(device)!r} asked for, but this torch sees no MPS device; use --device cpu.")
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise error.Error(f"Device {str(device)!r} is not supported: use cpu, cuda, cuda:<index> or mps.")
+    return resolved
 
 
 def _hash32(x: torch.Tensor) -> torch.Tensor:
@@ -376,7 +417,7 @@ def train_runs(
     """
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     results = [new_result(task, seed, method, str(device), precision, model) for task, seed in runs]
     stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}

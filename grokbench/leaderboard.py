@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 import grokbench
 from grokbench import error
 from grokbench.architectures import get_model
-from grokbench.harness import ProgressCallback, ResultCallback, RunResult, train_runs
+from grokbench.harness import ProgressCallback, ResultCallback, RunResult, decode_curves, train_runs
 from grokbench.methods import Method, load_method
 from grokbench.scoring import headline, score
 from grokbench.store import Store
@@ -111,7 +111,7 @@ def _summary(results: Sequence[RunResult]) -> dict:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def submit(
@@ -170,8 +170,10 @@ class Entry:
                 f"{self.suite.name} v{self.suite.version} is scored with {self.suite.model}; results of different "
                 "models are not comparable. Run `grokbench submit` again."
             )
-        self.results: list[RunResult] = _read(folder / "results.json", list[RunResult])
-        self.records: list[dict] = json.loads((folder / "results.json").read_text())
+        self.records: list[dict] = _read(folder / "results.json", list[dict])
+        self.results: list[RunResult] = _validate(
+            list[RunResult], [decode_curves(r) for r in self.records], folder / "results.json"
+        )
         if not (folder / "method.py").is_file():
             raise LeaderboardError(f"{folder / 'method.py'}: missing; an entry needs {', '.join(FILES)}.")
         self.method: Method = load_method(folder / "method.py")
@@ -267,9 +269,11 @@ def _first_difference(claimed: Any, computed: Any, path: str = "summary") -> str
 
 def entries(board: Path = LEADERBOARD) -> list[Entry]:
     """Every entry of the board, checked; raises on the first invalid one."""
-    folders = (
-        sorted(p for p in (board / "submissions").iterdir() if p.is_dir()) if (board / "submissions").is_dir() else []
-    )
+    if not (board / "submissions").is_dir():
+        raise LeaderboardError(
+            f"{board} is not a leaderboard: it has no submissions/ folder. Pass the board's folder with --board."
+        )
+    folders = sorted(p for p in (board / "submissions").iterdir() if p.is_dir())
     loaded = []
     for folder in folders:
         entry = Entry(folder)

@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +116,13 @@ class Method:
 
     def optimizer(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
         """Build the method's optimizer, checking that it is one."""
-        optimizer = self.make_optimizer(list(params), **self.hyperparameters)
+        try:
+            optimizer = self.make_optimizer(list(params), **self.hyperparameters)
+        except Exception as exc:
+            raise MethodError(
+                f"make_optimizer in {_where(self.source, exc)} raised {type(exc).__name__}: {exc}. Fix the method file "
+                "(`grokbench --debug ...` shows the whole traceback)."
+            ) from exc
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise MethodError(
                 f"make_optimizer in {self.source} returned {type(optimizer).__name__}; it must return a torch.optim.Optimizer."
@@ -127,6 +135,12 @@ class Method:
             return self.elementwise
         probe = self.optimizer([torch.zeros(1, requires_grad=True)])
         return type(probe) in ELEMENTWISE_OPTIMIZERS
+
+
+def _where(path: str | Path, exc: BaseException) -> str:
+    """``path``, with the line of the deepest traceback frame inside it when there is one."""
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == Path(path)]
+    return f"{path}, line {lines[-1]}" if lines else str(path)
 
 
 def _field(module: Any, name: str, kind: type | tuple[type, ...], default: Any, path: Path) -> Any:
@@ -146,7 +160,20 @@ def load_method(path: str | Path) -> Method:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling inside the file need it
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise MethodError(f"{path}, line {exc.lineno}: syntax error: {exc.msg}.") from exc
+    except ModuleNotFoundError as exc:
+        raise MethodError(
+            f"{_where(path, exc)} imports {exc.name}, which is not installed: `pip install {exc.name.split('.')[0]}` "
+            "(the package's name on PyPI may differ), or remove the import."
+        ) from exc
+    except Exception as exc:
+        raise MethodError(
+            f"{_where(path, exc)}: loading the method file raised {type(exc).__name__}: {exc} "
+            "(`grokbench --debug ...` shows the whole traceback)."
+        ) from exc
     make_optimizer = getattr(module, "make_optimizer", None)
     if not callable(make_optimizer):
         raise MethodError(
@@ -157,6 +184,13 @@ def load_method(path: str | Path) -> Method:
         json.dumps(hyperparameters)
     except TypeError as exc:
         raise MethodError(f"HYPERPARAMETERS in {path} must be JSON-serializable: {exc}.") from exc
+    try:
+        inspect.signature(make_optimizer).bind([], **hyperparameters)
+    except TypeError as exc:
+        raise MethodError(
+            f"HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): {exc}. "
+            "Its keys must be make_optimizer's keyword arguments."
+        ) from exc
     elementwise = getattr(module, "ELEMENTWISE", None)
     if elementwise is not None:
         _field(module, "ELEMENTWISE", bool, None, path)

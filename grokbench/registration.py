@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from grokbench.task import Task
 
 ID_GRAMMAR = "<stem>-<fraction>[-v<N>]"
-ID_PATTERN = re.compile(r"^(?P<stem>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*?)-(?P<fraction>\d*\.?\d+)(?:-v(?P<version>\d+))?$")
+ID_PATTERN = re.compile(
+    r"(?P<stem>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*?)-(?P<fraction>[0-9]*\.?[0-9]+)(?:-v(?P<version>[1-9][0-9]*))?", re.ASCII
+)
+"""ASCII digits only, a version without leading zeros, matched against the whole id (no trailing newline)."""
 FRACTIONS: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
 """The registered grid of training fractions: 0.05, 0.10, …, 0.95."""
 LATEST_VERSION = 1
@@ -85,7 +88,7 @@ def task_id(stem: str, fraction: float, version: int | None = None) -> str:
 
 def parse_id(id: str) -> tuple[str, str, int | None]:
     """Split an id into (stem, fraction text, version or None); raise ``MalformedId``."""
-    match = ID_PATTERN.match(id) if isinstance(id, str) else None
+    match = ID_PATTERN.fullmatch(id) if isinstance(id, str) else None
     if match is None:
         raise error.MalformedId(
             f"Malformed task id {id!r}: expected {ID_GRAMMAR}, e.g. 'S5-square-0.3' or 'Z97-div-0.5-v1'."

@@ -125,7 +125,7 @@ def write_report(report: Report, out: str | Path, title: str) -> Path:
     """Write ``report.json``, the figures and ``report.md`` (tables and figures) into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
+    (out / "report.json").write_text(json.dumps(report.to_dict(), indent=1, allow_nan=False))
     try:
         figures = write_figures(report, out)
     except ModuleNotFoundError as exc:

@@ -49,22 +49,44 @@ def run_key(result: RunResult) -> tuple:
 
 
 class Store:
-    """An SQLite file of run results."""
+    """An SQLite file of run results; ``read_only`` opens an existing store without ever writing to it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=FULL")
+        if read_only and not self.path.is_file():
+            raise error.Error(f"No results store at {self.path}.")
+        self._connection: sqlite3.Connection | None = None
+        try:
+            if read_only:
+                self._connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._check_schema(read_only)
+        except OSError as exc:
+            raise error.Error(f"Cannot create the results store {self.path}: {exc.strerror}.") from exc
+        except sqlite3.DatabaseError as exc:
+            if self._connection is not None:
+                self._connection.close()
+            raise error.Error(f"{self.path} is not a grokbench results store: {exc}.") from exc
+
+    def _check_schema(self, read_only: bool) -> None:
+        tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         columns = {row[1] for row in self._connection.execute("PRAGMA table_info(runs)")}
-        if columns and "model" not in columns:
+        if columns and "model" not in columns and set(KEY) - {"model"} <= columns:
             self._connection.close()
             raise error.Error(
                 f"The store {self.path} was written by grokbench 0.1, before runs recorded their model "
                 "(its runs trained the model now called gpt2-preln-v1); use a new store."
             )
-        self._connection.execute(SCHEMA)
+        if (tables and not set(KEY) <= columns) or (read_only and not tables):
+            self._connection.close()
+            found = f"its tables: {', '.join(sorted(tables))}" if tables else "it is empty"
+            raise error.Error(f"{self.path} is not a grokbench results store ({found}).")
+        if not read_only:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=FULL")
+            self._connection.execute(SCHEMA)
 
     def add(self, result: RunResult) -> bool:
         """Store a finished run; False (and nothing written) if its key is already stored."""
@@ -79,7 +101,7 @@ class Store:
             "device",
             "wall_time_s",
         )
-        values = [record[c] for c in columns] + [json.dumps(record)]
+        values = [record[c] for c in columns] + [json.dumps(record, allow_nan=False)]
         cursor = self._connection.execute(
             f"INSERT OR IGNORE INTO runs ({', '.join(columns)}, record) VALUES ({', '.join('?' * (len(columns) + 1))})",
             values,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -141,7 +142,7 @@ class Task:
             range(len(train)),
             key=lambda i: hashlib.sha256(f"{key}/{symbols[train[i, 0]]}/{symbols[train[i, 1]]}".encode()).digest(),
         )
-        victims, donors = order[:k], iter(order[k:])
+        victims, donors = order[:k], itertools.cycle(order[k:])  # after the last donor, start again from the first
         for victim in victims:
             donor = next(d for d in donors if train[d, 2] != train[victim, 2])
             train[victim, 2] = train[donor, 2]

@@ -1,6 +1,7 @@
 """The command line, as a user reaches it."""
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from grokbench.cli import main
@@ -55,3 +56,57 @@ def test_info_errors_are_one_line_with_nonzero_exit(cli, task_id, message):
     assert result.returncode == 1
     assert result.stderr.startswith(message)
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("corner", ["0", "-3"])
+def test_info_refuses_a_corner_below_one(cli, corner):
+    result = cli("info", "Z97-add-0.3", "--corner", corner)
+    assert result.returncode == 2
+    assert f"Error: Invalid value for '--corner': {corner} is not in the range x>=1." in result.stderr
+
+
+BROKEN_OPTIMIZER = "HYPERPARAMETERS = {}\ndef make_optimizer(params):\n    return {}['lr']\n"
+
+
+def one_line_error(result) -> str:
+    """The last line of stderr, after checking that the command failed without a traceback."""
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    return result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--device", "banana"], "Error: Unknown device 'banana': use cpu, cuda, cuda:<index> or mps."),
+        (
+            ["--out", "/proc/grokbench"],
+            "Error: Cannot create the output folder /proc/grokbench: No such file or directory. Choose another with --out.",
+        ),
+    ],
+)
+def test_train_rejects_a_bad_device_or_output_folder(cli, tmp_path, options, message):
+    result = cli("train", "Z97-add-0.5", "--max-steps", "5", "--out", str(tmp_path / "out"), *options)
+    assert one_line_error(result) == message
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_on_cuda_without_a_gpu_says_so(cli, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    result = cli("train", "Z97-add-0.5", "--device", "cuda", "--out", str(tmp_path / "out"))
+    assert one_line_error(result) == (
+        f"Error: Device 'cuda' asked for, but this torch ({torch.__version__}) sees no CUDA GPU; use --device cpu."
+    )
+
+
+def test_a_failed_train_leaves_no_output_folder_and_debug_shows_the_traceback(cli, tmp_path):
+    method = tmp_path / "broken.py"
+    method.write_text(BROKEN_OPTIMIZER)
+    args = ["train", "Z97-add-0.5", "--max-steps", "5", "--method", str(method), "--out", str(tmp_path / "out")]
+    assert one_line_error(cli(*args)) == (
+        f"Error: make_optimizer in {method}, line 3 raised KeyError: 'lr'. Fix the method file "
+        "(`grokbench --debug ...` shows the whole traceback)."
+    )
+    assert not (tmp_path / "out").exists()
+    debug = cli("--debug", *args)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and f'File "{method}", line 3' in debug.stderr

@@ -194,6 +194,48 @@ def test_method_file_errors_name_the_field(tmp_path, body, message):
         load_method(path)
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("HYPERPARAMETERS = {}\ndef make_optimizer(params:\n", "{path}, line 2: syntax error: '(' was never closed."),
+        (
+            "import lion_pytorch_not_installed\n",
+            "{path}, line 1 imports lion_pytorch_not_installed, which is not installed: "
+            "`pip install lion_pytorch_not_installed` (the package's name on PyPI may differ), or remove the import.",
+        ),
+        (
+            "HYPERPARAMETERS = {}\nSCALE = 1 / 0\n",
+            "{path}, line 2: loading the method file raised ZeroDivisionError: division by zero "
+            "(`grokbench --debug ...` shows the whole traceback).",
+        ),
+        (
+            "HYPERPARAMETERS = {'lr': 1, 'momentum': 0.9}\ndef make_optimizer(params, lr):\n    pass\n",
+            "HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): got an unexpected keyword argument "
+            "'momentum'. Its keys must be make_optimizer's keyword arguments.",
+        ),
+        (
+            "HYPERPARAMETERS = {}\ndef make_optimizer(params, lr):\n    pass\n",
+            "HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): missing a required argument: 'lr'. "
+            "Its keys must be make_optimizer's keyword arguments.",
+        ),
+    ],
+)
+def test_broken_method_files_give_one_clear_error_with_the_line(tmp_path, body, message):
+    path = write_method(tmp_path, body)
+    with pytest.raises(MethodError, match=f"^{re.escape(message.format(path=path))}$"):
+        load_method(path)
+
+
+def test_an_exception_inside_make_optimizer_names_the_file_and_line(tmp_path):
+    path = write_method(tmp_path, "HYPERPARAMETERS = {}\ndef make_optimizer(params):\n    return {}['lr']\n")
+    message = (
+        f"make_optimizer in {path}, line 3 raised KeyError: 'lr'. Fix the method file "
+        "(`grokbench --debug ...` shows the whole traceback)."
+    )
+    with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
+        load_method(path).is_elementwise()
+
+
 def test_make_optimizer_must_return_an_optimizer(tmp_path):
     path = write_method(tmp_path, "HYPERPARAMETERS = {}\ndef make_optimizer(params):\n    return params\n")
     with pytest.raises(

@@ -226,3 +226,11 @@ def test_validate_rejects_runs_of_another_model(copy_of):
         "lion/results.json: Z97-add-0.5-v1 seed 0 trained model gpt2-preln-v1, but the entry and the suite tiny v1 "
         "use grok-v1. Run `grokbench submit` again.",
     )
+
+
+def test_validate_refuses_a_folder_that_is_not_a_board(tmp_path):
+    message = f"{tmp_path / 'nowhere'} is not a leaderboard: it has no submissions/ folder. Pass the board's folder with --board."
+    with pytest.raises(LeaderboardError, match=f"^{re.escape(message)}$"):
+        entries(tmp_path / "nowhere")
+    result = invoke("leaderboard", "validate", "--board", tmp_path / "nowhere")
+    assert result.exit_code == 1 and result.output == f"Error: {message}\n"

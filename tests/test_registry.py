@@ -88,6 +88,14 @@ def test_older_version_warns_and_latest_is_default(temporary_registration):
             error.MalformedId,
             "Malformed task id 'S5-square-0.3-1': expected <stem>-<fraction>[-v<N>], e.g. 'S5-square-0.3' or 'Z97-div-0.5-v1'.",
         ),
+        *(  # near-misses that a lenient pattern took for Z97-add-0.3-v1
+            (
+                bad,
+                error.MalformedId,
+                f"Malformed task id {bad!r}: expected <stem>-<fraction>[-v<N>], e.g. 'S5-square-0.3' or 'Z97-div-0.5-v1'.",
+            )
+            for bad in ("Z97-add-0.3-v01", "Z97-add-0.3\n", "Z97-add-0.3-v\u0661", "Z97-add-0.\u0663")
+        ),
     ],
 )
 def test_error_messages(task_id, exception, message):

@@ -60,3 +60,9 @@ def test_outliers_replace_exactly_k_training_answers():
     assert task.spec.outliers == 25 and task.spec.overrides == {"outliers": 25}
     assert task.split_hash != clean.split_hash
     assert task.split_hash == grokbench.make("Z97-add-0.3", outliers=25).split_hash
+
+
+@pytest.mark.parametrize(("task_id", "most"), [("Z97-add-0.3", 1411), ("Z97-add-0.05", 235)])
+def test_outliers_up_to_the_documented_maximum_of_half_the_training_set(task_id, most):
+    task = grokbench.make(task_id, outliers=most)
+    assert len(task.outlier_positions) == most == len(task.train) // 2

@@ -1,6 +1,9 @@
 """Sweeps into the results store: resume after SIGKILL, concurrent writers, diverged runs."""
 
+import json
+import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -9,6 +12,8 @@ import textwrap
 
 import pytest
 
+from grokbench.error import Error
+from grokbench.harness import RunResult
 from grokbench.methods import DEFAULT_METHOD, load_method
 from grokbench.store import KEY, Store
 from grokbench.sweep import plan, run_sweep
@@ -85,6 +90,10 @@ def test_diverged_runs_are_stored_and_the_sweep_goes_on(tmp_path):
         sweep = plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100)
         run_sweep(sweep, store, device="cpu")
         assert [r.status for r in store.results()] == ["diverged", "diverged"]
+        record = store.results()[0].to_dict()
+        assert None in record["train_loss"]  # NaN is written as null: strict JSON, read back as NaN
+        assert json.loads(json.dumps(record, allow_nan=False)) == record
+        assert math.isnan(RunResult.from_dict(record).train_loss[record["train_loss"].index(None)])
         assert plan(method, ["Z97-add-0.5", "Z97-sub-0.5"], [0], store, max_steps=100).missing == []
 
 
@@ -113,3 +122,38 @@ def test_score_and_runs_commands_read_a_store(cli, tmp_path, command):
     assert "Z97-add-0.5-v1" in result.stdout
     if command == "score":
         assert (tmp_path / "report" / "report.md").exists() and (tmp_path / "report" / "fig1-center.svg").exists()
+
+
+def foreign_file(tmp_path, kind):
+    """A file that is not a grokbench store: random bytes, another program's SQLite database, or empty."""
+    path = tmp_path / f"{kind}.sqlite"
+    if kind == "bytes":
+        path.write_bytes(bytes(range(256)) * 8)
+    elif kind == "other-schema":
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE songs (title TEXT)")
+        connection.close()
+    else:
+        path.write_bytes(b"")
+    return path
+
+
+FOREIGN = [("bytes", ": file is not a database"), ("other-schema", " (its tables: songs)"), ("empty", " (it is empty)")]
+
+
+@pytest.mark.parametrize(("kind", "reason"), FOREIGN)
+@pytest.mark.parametrize("command", ["score", "runs"])
+def test_read_only_commands_refuse_a_foreign_file_and_never_write_to_it(cli, tmp_path, kind, reason, command):
+    path = foreign_file(tmp_path, kind)
+    before = sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()
+    result = cli(command, "--store", str(path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == f"Error: {path} is not a grokbench results store{reason}."
+    assert (sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()) == before
+
+
+@pytest.mark.parametrize(("kind", "reason"), FOREIGN[:2])
+def test_a_sweep_refuses_to_write_into_a_foreign_file(tmp_path, kind, reason):
+    path = foreign_file(tmp_path, kind)
+    with pytest.raises(Error, match=f"^{re.escape(f'{path} is not a grokbench results store{reason}.')}$"):
+        Store(path)
