@@ -396,25 +396,65 @@ def build(board: str) -> None:
 
 
 @leaderboard.command()
+@click.option("--install", is_flag=True, help="Install them into this Python with pip.")
+@_board_option
+@friendly_errors
+def requirements(install: bool, board: str) -> None:
+    """Print the pip requirements the board's entries declare (what `verify` needs to run them)."""
+    import subprocess
+    import sys
+
+    from grokbench.leaderboard import entries
+
+    declared = sorted(
+        {f"{name}=={version}" for e in entries(Path(board)) for name, version in e.metadata.dependencies.items()}
+    )
+    if install and declared:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *declared], check=True)
+    click.echo("\n".join(declared) if declared else "", nl=bool(declared))
+
+
+def _seeds_option_value(text: str) -> int | None:
+    if text == "all":
+        return None
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise click.BadParameter(f"{text!r} is neither a positive number of seeds nor 'all'.")
+
+
+@leaderboard.command()
 @click.argument("name")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1), help="Seeds to re-run per task.")
+@click.option(
+    "--seeds",
+    default="1",
+    show_default=True,
+    help="How many seeds of each task to re-run, drawn at random (and reported), or 'all'.",
+)
 @device_option
 @_board_option
 @friendly_errors
-def verify(name: str, seeds: int, device: str | None, board: str) -> None:
-    """Re-run seeds of an entry and report whether they match its stored results."""
-
+def verify(name: str, seeds: str, device: str | None, board: str) -> None:
+    """Re-run seeds of an entry, compare them with its stored results, and record a match."""
     from tabulate import tabulate
 
-    from grokbench.leaderboard import TOLERANCE, Entry, LeaderboardError
+    from grokbench.harness import resolve_device
+    from grokbench.leaderboard import TOLERANCE, Entry, LeaderboardError, choose_seeds, record_verification
     from grokbench.leaderboard import verify as verify_entry
 
+    count = _seeds_option_value(seeds)
     folder = Path(board) / "submissions" / name
     if not folder.is_dir():
         raise LeaderboardError(f"No entry {name!r} in {Path(board) / 'submissions'}.")
     entry = Entry(folder)
     entry.check()
-    checks = verify_entry(entry, seeds, device=device)
+    device = str(resolve_device(device))
+    chosen = choose_seeds(entry, count)
+    how = "every seed" if len(chosen) == entry.suite.seeds else "drawn at random"
+    click.echo(f"Re-running seed(s) {', '.join(map(str, chosen))} of each task of {name} ({how}) on {device}.")
+    runs = [(task, seed) for task in entry.suite.tasks() for seed in chosen]
+    bar, progress, on_result = _sweep_progress(sum(t.budget.max_steps for t, _ in runs), len(runs), 0)
+    with bar:
+        checks = verify_entry(entry, chosen, device=device, progress=progress, on_result=on_result)
     rows = [
         [
             c.task_id,
@@ -434,8 +474,13 @@ def verify(name: str, seeds: int, device: str | None, board: str) -> None:
         f"Tolerance: best validation accuracy within {TOLERANCE['best_val_acc']}, steps to 99% within {TOLERANCE['steps_relative']:.0%} or {TOLERANCE['steps_absolute']} updates."
     )
     if any(m for _, _, m in checks):
-        raise LeaderboardError(f"Entry {name} does not verify: re-run seeds differ beyond the tolerance.")
-    click.echo(f"Entry {name} verified on {len(checks)} runs.")
+        raise LeaderboardError(
+            f"Entry {name} does not verify: re-run seeds differ beyond the tolerance. The entry was made on "
+            f"{entry.environment.hardware}; CPU results are exactly reproducible only on the same CPU model and "
+            "instruction set (see CONTRIBUTING.md)."
+        )
+    record = record_verification(entry, chosen, device)
+    click.echo(f"Entry {name} verified on {len(checks)} runs; recorded in {record}.")
 
 
 @main.command("export")

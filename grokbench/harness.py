@@ -17,9 +17,11 @@ checked at each evaluation).
 from __future__ import annotations
 
 import math
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -163,6 +165,36 @@ def new_result(
 def default_device() -> torch.device:
     """CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def ending_status(result: RunResult, max_steps: int, early_stop: bool = True) -> str | None:
+    """The status a run takes at its latest evaluation, or None while it goes on.
+
+    It ends diverged once a loss is not finite, completed at the budget, and early-stopped at
+    100% validation accuracy once training accuracy has reached 99%.
+    """
+    if not (math.isfinite(result.train_loss[-1]) and math.isfinite(result.val_loss[-1])):
+        return "diverged"
+    if result.steps[-1] == max_steps:
+        return "completed"
+    if early_stop and result.val_acc[-1] >= 1.0 and result.steps_to_99_train is not None:
+        return "early_stopped"
+    return None
+
+
+def hardware(device: str) -> str:
+    """What computed on ``device``: the GPU's name, or the CPU's model and the instruction set torch uses."""
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_name(resolved)
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return f"{cpu} (torch CPU capability {torch.backends.cpu.get_cpu_capability()})"
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -454,15 +486,11 @@ def _train_stack(
                 result.steps.append(step)
                 for name, value in zip(("train_acc", "val_acc", "train_loss", "val_loss"), row, strict=True):
                     getattr(result, name).append(float(value))
-                if not np.isfinite(row[2:]).all():
-                    result.status = "diverged"
-                elif step == budget.max_steps:
-                    result.status = "completed"
-                elif early_stop and row[1] >= 1.0 and result.steps_to_99_train is not None:
-                    result.status = "early_stopped"
-                else:
+                status = ending_status(result, budget.max_steps, early_stop)
+                if status is None:
                     keep.append(position)
                     continue
+                result.status = status
                 result.wall_time_s = time.perf_counter() - started
                 if on_result is not None:
                     on_result(result)

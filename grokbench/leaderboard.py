@@ -16,12 +16,18 @@ generated from the entries by ``grokbench leaderboard build`` and never edited b
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import html
+import importlib.metadata
 import json
 import math
 import platform
+import random
+import re
 import shutil
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,12 +37,22 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, Validat
 import grokbench
 from grokbench import error
 from grokbench.architectures import get_model
-from grokbench.harness import ProgressCallback, ResultCallback, RunResult, decode_curves, train_runs
-from grokbench.methods import Method, load_method
+from grokbench.harness import (
+    CURVES,
+    ProgressCallback,
+    ResultCallback,
+    RunResult,
+    decode_curves,
+    ending_status,
+    hardware,
+    train_runs,
+)
+from grokbench.methods import Method, load_method, read_method, third_party_imports
 from grokbench.scoring import headline, score
 from grokbench.store import Store
 from grokbench.suites import Suite, get_suite
 from grokbench.sweep import plan, run_sweep
+from grokbench.task import Task
 
 LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard"
 """The board's folder in a source checkout."""
@@ -65,6 +81,10 @@ class Metadata(_Strict):
     link: HttpUrl | None = None
     hyperparameters: dict[str, Any]
     tuning_notes: str = ""
+    dependencies: dict[str, str] = Field(
+        default_factory=dict,
+        description="pip packages the method imports, with their versions, e.g. {'lion-pytorch': '0.2.3'}",
+    )
 
 
 class Environment(_Strict):
@@ -83,6 +103,11 @@ class Environment(_Strict):
     suite: str
     suite_version: int
     split_hashes: dict[str, str]
+    method_sha256: str = Field(description="SHA-256 of method.py's bytes when the runs were made")
+    hardware: str = Field(description="the CPU model and its instruction set, or the GPU, that made the runs")
+    packages: dict[str, str] = Field(
+        default_factory=dict, description="installed versions of the pip packages method.py imports"
+    )
 
 
 def _read(path: Path, model: Any) -> Any:
@@ -102,12 +127,27 @@ def _validate(model: Any, data: Any, where: Path | str) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise LeaderboardError(f"{where}: field '{field}': {first['msg']} (got {first.get('input')!r}).") from exc
+        got = "" if first["type"] == "missing" else f" (got {first.get('input')!r})"
+        raise LeaderboardError(f"{where}: field '{field}': {first['msg']}{got}.") from exc
 
 
 def _summary(results: Sequence[RunResult]) -> dict:
     report = score(results)
     return {k: v for k, v in report.to_dict().items() if k in ("tasks", "curves")}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def installed_packages(method_file: str | Path) -> dict[str, str]:
+    """The pip distributions that provide the method file's third-party imports, with their versions."""
+    providers = importlib.metadata.packages_distributions()
+    found = {}
+    for module in third_party_imports(method_file):
+        for distribution in providers.get(module, []):
+            found[distribution] = importlib.metadata.version(distribution)
+    return dict(sorted(found.items()))
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -130,6 +170,8 @@ def submit(
     """
     method = load_method(method_file)
     entry = board / "submissions" / metadata["name"]
+    packages = installed_packages(method_file)
+    metadata = {"dependencies": packages, **metadata}
     meta = _validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
         sweep = plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps, get_model(suite.model))
@@ -150,6 +192,9 @@ def submit(
         suite=suite.name,
         suite_version=suite.version,
         split_hashes={task.id: task.split_hash for task, _ in sweep.runs},
+        method_sha256=_sha256(entry / "method.py"),
+        hardware=hardware(results[0].device),
+        packages=packages,
     )
     _write_json(entry / "environment.json", environment.model_dump())
     return entry
@@ -176,7 +221,7 @@ class Entry:
         )
         if not (folder / "method.py").is_file():
             raise LeaderboardError(f"{folder / 'method.py'}: missing; an entry needs {', '.join(FILES)}.")
-        self.method: Method = load_method(folder / "method.py")
+        self.method: Method = read_method(folder / "method.py")  # without importing what it imports
 
     def check(self) -> None:
         """Raise ``LeaderboardError`` naming the first thing wrong with the entry."""
@@ -224,6 +269,9 @@ class Entry:
                 raise LeaderboardError(
                     f"{where / 'results.json'}: {task.id} seed {seed} was not run with method.py as it is now."
                 )
+            _check_curves(where / "results.json", run, task)
+        self._check_provenance()
+        _check_distinct_seeds(where / "results.json", self.results)
         for record, run in zip(self.records, self.results, strict=True):
             for derived, value in run.to_dict().items():
                 if record.get(derived) != value:
@@ -242,6 +290,95 @@ class Entry:
         if difference:
             raise LeaderboardError(
                 f"{where / 'summary.json'}: {difference} is not what the scorer computes from results.json."
+            )
+
+    def _check_provenance(self) -> None:
+        """The environment agrees with the runs and with method.py's bytes and imports."""
+        where, env = self.folder / "environment.json", self.environment
+        for name, claimed in (
+            ("device", env.device),
+            ("precision", env.precision),
+            ("package_version", env.grokbench_version),
+        ):
+            differing = next((r for r in self.results if getattr(r, name) != claimed), None)
+            if differing is not None:
+                raise LeaderboardError(
+                    f"{where}: says {name} {claimed!r}, but {differing.task_id} seed {differing.seed} in results.json "
+                    f"ran with {getattr(differing, name)!r}."
+                )
+        if env.method_sha256 != _sha256(self.folder / "method.py"):
+            raise LeaderboardError(
+                f"{where}: field 'method_sha256' is not the SHA-256 of method.py: the method changed after its runs. "
+                "Run `grokbench submit` again."
+            )
+        declared = {_normalize(name) for name in self.metadata.dependencies}
+        for module in third_party_imports(self.folder / "method.py"):
+            providers = importlib.metadata.packages_distributions().get(module, [module])
+            if not declared & {_normalize(p) for p in providers}:
+                raise LeaderboardError(
+                    f"{self.folder / 'metadata.json'}: method.py imports {module}, but field 'dependencies' does not "
+                    "declare the pip package that provides it (with its version)."
+                )
+
+
+def _normalize(distribution: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def _check_curves(where: Path, run: RunResult, task: Task) -> None:
+    """A run's curves are ones the harness can write: the task's schedule, counts over its splits, its status."""
+    name = f"{run.task_id} seed {run.seed}"
+    schedule = [int(s) for s in task.budget.eval_steps() if s <= run.updates]
+    if run.steps != schedule or not run.steps:
+        raise LeaderboardError(
+            f"{where}: {name}: field 'steps' is not the task's evaluation schedule up to {run.updates}."
+        )
+    for curve in CURVES:
+        if len(getattr(run, curve)) != len(run.steps):
+            raise LeaderboardError(
+                f"{where}: {name}: field '{curve}' has {len(getattr(run, curve))} values for {len(run.steps)} steps."
+            )
+    for curve, size in (("train_acc", len(task.train)), ("val_acc", len(task.validation))):
+        for value in getattr(run, curve):
+            if math.isfinite(value) and not (0 <= value <= 1 and abs(value * size - round(value * size)) < 1e-6 * size):
+                raise LeaderboardError(
+                    f"{where}: {name}: field '{curve}' holds {value!r}, which is not a count of correct answers "
+                    f"out of {size} equations."
+                )
+    for curve in ("train_loss", "val_loss"):
+        if any(value < 0 for value in getattr(run, curve)):
+            raise LeaderboardError(f"{where}: {name}: field '{curve}' holds a negative loss.")
+    for end in range(1, len(run.steps) + 1):
+        status = ending_status(
+            replace(
+                run,
+                steps=run.steps[:end],
+                train_acc=run.train_acc[:end],
+                val_acc=run.val_acc[:end],
+                train_loss=run.train_loss[:end],
+                val_loss=run.val_loss[:end],
+            ),
+            task.budget.max_steps,
+        )
+        if status is not None or end == len(run.steps):
+            break
+    if end != len(run.steps) or status != run.status:
+        raise LeaderboardError(
+            f"{where}: {name}: field 'status' is {run.status!r}, but its curves end {status or 'running'!r} "
+            f"at update {run.steps[end - 1]}."
+        )
+
+
+def _check_distinct_seeds(where: Path, results: Sequence[RunResult]) -> None:
+    """No two seeds of a task share their curves: each seed must be its own run."""
+    seen: dict[tuple, RunResult] = {}
+    for run in results:
+        fingerprint = (run.task_id, *(tuple(getattr(run, curve)) for curve in CURVES))
+        twin = seen.setdefault(fingerprint, run)
+        if twin is not run:
+            raise LeaderboardError(
+                f"{where}: {run.task_id} seeds {twin.seed} and {run.seed} have identical curves; each seed must be its own run."
             )
 
 
@@ -282,12 +419,63 @@ def entries(board: Path = LEADERBOARD) -> list[Entry]:
     return loaded
 
 
-def verify(entry: Entry, seeds: int, device: str | None = None) -> list[tuple[RunResult, RunResult, list[str]]]:
-    """Re-run the first ``seeds`` seeds of every task of an entry; return (stored, rerun, mismatches)."""
+def choose_seeds(entry: Entry, seeds: int | None, rng: random.Random | None = None) -> list[int]:
+    """Seeds to re-run: ``seeds`` of the suite's seeds drawn at random, or all of them for None."""
+    every = list(range(entry.suite.seeds))
+    if seeds is None or seeds >= len(every):
+        return every
+    return sorted((rng or random.SystemRandom()).sample(every, seeds))
+
+
+def verify(
+    entry: Entry,
+    seeds: Sequence[int],
+    device: str | None = None,
+    progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
+) -> list[tuple[RunResult, RunResult, list[str]]]:
+    """Re-run ``seeds`` of every task of an entry; return (stored, rerun, mismatches) per run."""
     stored = {(r.task_id, r.seed): r for r in entry.results}
-    runs = [(task, seed) for task in entry.suite.tasks() for seed in range(min(seeds, entry.suite.seeds))]
-    reruns = train_runs(runs, entry.method, device=device, model=get_model(entry.suite.model))
+    runs = [(task, seed) for task in entry.suite.tasks() for seed in seeds]
+    reruns = train_runs(
+        runs, entry.method, device=device, model=get_model(entry.suite.model), progress=progress, on_result=on_result
+    )
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
+
+
+class Verification(_Strict):
+    """``verification.json``: a re-run that reproduced an entry, written by ``grokbench leaderboard verify``."""
+
+    verified_at: str = Field(description="UTC date and time of the re-run")
+    seeds: list[int] = Field(description="the seeds re-run, on every task of the suite")
+    hardware: str = Field(description="what re-ran them")
+    grokbench_version: str
+    results_sha256: str = Field(description="SHA-256 of the results.json that was reproduced")
+    method_sha256: str = Field(description="SHA-256 of the method.py that reproduced it")
+
+
+def record_verification(entry: Entry, seeds: Sequence[int], device: str) -> Path:
+    """Write the entry's ``verification.json`` after a re-run that reproduced it."""
+    record = Verification(
+        verified_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        seeds=list(seeds),
+        hardware=hardware(device),
+        grokbench_version=grokbench.__version__,
+        results_sha256=_sha256(entry.folder / "results.json"),
+        method_sha256=_sha256(entry.folder / "method.py"),
+    )
+    _write_json(entry.folder / "verification.json", record.model_dump())
+    return entry.folder / "verification.json"
+
+
+def verification(entry: Entry) -> Verification | None:
+    """The entry's verification record, when it is one of its files as they are now."""
+    path = entry.folder / "verification.json"
+    if not path.is_file():
+        return None
+    record = _read(path, Verification)
+    current = (_sha256(entry.folder / "results.json"), _sha256(entry.folder / "method.py"))
+    return record if (record.results_sha256, record.method_sha256) == current else None
 
 
 def _mismatches(claimed: RunResult, rerun: RunResult) -> list[str]:
@@ -324,9 +512,12 @@ def board_rows(board_entries: Sequence[Entry]) -> list[list[str]]:
     ranked.sort(key=lambda row: row[:3])
     rows = []
     for rank, (suite, _, _, entry, speed_text, mean_best, reached, tasks) in enumerate(ranked, start=1):
+        record = verification(entry)
+        verified = f"{len(record.seeds)}/{entry.suite.seeds} seeds" if record else "no"
         rows.append([
             str(rank), entry.name, entry.method.name, ", ".join(entry.metadata.authors), speed_text,
             f"{100 * mean_best:.1f}", f"{reached}/{tasks}", f"{suite} v{entry.environment.suite_version}", entry.environment.device,
+            verified,
         ])  # fmt: skip
     return rows
 
@@ -341,6 +532,7 @@ HEADERS = [
     "tasks at 99%",
     "suite",
     "device",
+    "re-run verified",
 ]
 
 

@@ -38,6 +38,7 @@ random numbers in its update (update noise) is reproducible; such a method decla
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import inspect
@@ -47,6 +48,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -70,6 +72,12 @@ ELEMENTWISE_OPTIMIZERS = (
     torch.optim.Adadelta,
 )
 """torch optimizers (exactly these classes, not subclasses) known to update elementwise."""
+
+
+FIELDS = ("NAME", "HYPERPARAMETERS", "ELEMENTWISE", "DROPOUT", "WEIGHT_NOISE", "BATCH_SIZE")
+"""The data fields of a method file."""
+CORE_MODULES = frozenset({"torch", "numpy", "grokbench"})
+"""Modules every grokbench install has, which a method may import without declaring them."""
 
 
 class MethodError(error.Error):
@@ -153,9 +161,82 @@ def _field(module: Any, name: str, kind: type | tuple[type, ...], default: Any, 
 
 def load_method(path: str | Path) -> Method:
     """Load a method file (the format of ``baselines/`` and of leaderboard submissions)."""
+    path = _existing(path)
+    module = _execute(path)
+    make_optimizer = getattr(module, "make_optimizer", None)
+    if not callable(make_optimizer):
+        raise MethodError(
+            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
+        )
+    method = _method(module, make_optimizer, path)
+    try:
+        inspect.signature(make_optimizer).bind([], **method.hyperparameters)
+    except TypeError as exc:
+        raise MethodError(
+            f"HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): {exc}. "
+            "Its keys must be make_optimizer's keyword arguments."
+        ) from exc
+    return method
+
+
+def read_method(path: str | Path) -> Method:
+    """A method file's fields, read without running the file or importing what it imports.
+
+    The leaderboard validates entries this way, so an entry whose method needs a pip package
+    is checked on a machine without it. ``NAME``, ``HYPERPARAMETERS`` and the other fields must
+    be literals; ``make_optimizer`` loads the file when it is first called.
+    """
+    path = _existing(path)
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except SyntaxError as exc:
+        raise MethodError(f"{path}, line {exc.lineno}: syntax error: {exc.msg}.") from exc
+    literals, names = {}, set()
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in FIELDS and node.value is not None:
+                try:
+                    literals[target.id] = ast.literal_eval(node.value)
+                except ValueError as exc:
+                    raise MethodError(
+                        f"{path}, line {node.lineno}: {target.id} must be a literal (numbers, strings, lists, dicts), "
+                        "so that the method can be read without running it."
+                    ) from exc
+        if isinstance(node, (ast.FunctionDef, ast.Assign, ast.ImportFrom)):
+            names |= {n.name for n in getattr(node, "names", [])} | {getattr(node, "name", None)}
+            names |= {t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)}
+    if "make_optimizer" not in names:
+        raise MethodError(
+            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
+        )
+
+    def make_optimizer(params: list[torch.Tensor], **hyperparameters: Any) -> torch.optim.Optimizer:
+        return load_method(path).make_optimizer(params, **hyperparameters)
+
+    return _method(SimpleNamespace(**literals), make_optimizer, path)
+
+
+def third_party_imports(path: str | Path) -> list[str]:
+    """Top-level modules a method file imports that neither Python nor grokbench's core provides."""
+    tree = ast.parse(Path(path).read_text(), filename=str(path))
+    modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+    top = {m.split(".")[0] for m in modules if m}
+    return sorted(top - set(sys.stdlib_module_names) - CORE_MODULES)
+
+
+def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise MethodError(f"Method file {path} does not exist.")
+    return path
+
+
+def _execute(path: Path) -> Any:
+    """Run a method file as a module; its errors become one ``MethodError`` naming the file and line."""
     module_name = f"grokbench_method_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -174,27 +255,20 @@ def load_method(path: str | Path) -> Method:
             f"{_where(path, exc)}: loading the method file raised {type(exc).__name__}: {exc} "
             "(`grokbench --debug ...` shows the whole traceback)."
         ) from exc
-    make_optimizer = getattr(module, "make_optimizer", None)
-    if not callable(make_optimizer):
-        raise MethodError(
-            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
-        )
-    hyperparameters = _field(module, "HYPERPARAMETERS", dict, None, path)
+    return module
+
+
+def _method(fields: Any, make_optimizer: Callable[..., torch.optim.Optimizer], path: Path) -> Method:
+    """A ``Method`` from the fields of a method file (a module, or the literals read from it)."""
+    hyperparameters = _field(fields, "HYPERPARAMETERS", dict, None, path)
     try:
         json.dumps(hyperparameters)
     except TypeError as exc:
         raise MethodError(f"HYPERPARAMETERS in {path} must be JSON-serializable: {exc}.") from exc
-    try:
-        inspect.signature(make_optimizer).bind([], **hyperparameters)
-    except TypeError as exc:
-        raise MethodError(
-            f"HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): {exc}. "
-            "Its keys must be make_optimizer's keyword arguments."
-        ) from exc
-    elementwise = getattr(module, "ELEMENTWISE", None)
+    elementwise = getattr(fields, "ELEMENTWISE", None)
     if elementwise is not None:
-        _field(module, "ELEMENTWISE", bool, None, path)
-    batch_size = getattr(module, "BATCH_SIZE", None)
+        _field(fields, "ELEMENTWISE", bool, None, path)
+    batch_size = getattr(fields, "BATCH_SIZE", None)
     if (
         batch_size is not None
         and batch_size != "full"
@@ -202,12 +276,12 @@ def load_method(path: str | Path) -> Method:
     ):
         raise MethodError(f"BATCH_SIZE in {path} must be a positive int or 'full', not {batch_size!r}.")
     return Method(
-        name=_field(module, "NAME", str, path.stem, path),
+        name=_field(fields, "NAME", str, path.stem, path),
         batch_size=batch_size,
         make_optimizer=make_optimizer,
         hyperparameters=hyperparameters,
         elementwise=elementwise,
-        dropout=float(_field(module, "DROPOUT", (int, float), 0.0, path)),
-        weight_noise=float(_field(module, "WEIGHT_NOISE", (int, float), 0.0, path)),
+        dropout=float(_field(fields, "DROPOUT", (int, float), 0.0, path)),
+        weight_noise=float(_field(fields, "WEIGHT_NOISE", (int, float), 0.0, path)),
         source=str(path),
     )

@@ -50,8 +50,9 @@ def _save(fig: Figure, ax: Axes, path: str | Path, title: str | None) -> Path:
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     path = Path(path).with_suffix(".png")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    with plt.rc_context({"svg.hashsalt": path.stem}):  # the same figure gives the same bytes, build after build
+        fig.savefig(path.with_suffix(".svg"), bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return path
 
@@ -126,7 +127,11 @@ def plot_efficiency(curves: Sequence[EfficiencyCurve], path: str | Path, by: str
 
 
 def plot_steps_per_task(scores: Sequence[TaskScore], path: str | Path, title: str | None = None) -> Path:
-    """Median updates to 99% validation accuracy per task, one bar per method (0: not reached)."""
+    """Median updates to 99% validation accuracy per task, one bar per method.
+
+    A method that did not reach 99% (in half or more of its seeds) gets a hatched, unfilled bar
+    up to the budget, marked "not reached": a miss stays visible, never a bar of height 0.
+    """
     methods = list(dict.fromkeys(s.method for s in scores))
     tasks = list(dict.fromkeys(s.task_id for s in scores))
     fig, ax = _figure()
@@ -135,11 +140,23 @@ def plot_steps_per_task(scores: Sequence[TaskScore], path: str | Path, title: st
     width = 0.8 / max(1, len(methods))
     for i, method in enumerate(methods):
         by_task = {s.task_id: s for s in scores if s.method == method}
-        heights = [
-            by_task[t].median_steps if t in by_task and math.isfinite(by_task[t].median_steps) else 0 for t in tasks
-        ]
-        ax.bar([j + i * width for j in range(len(tasks))], heights, width, color=colors[method], label=method)
+        for j, task in enumerate(tasks):
+            score = by_task.get(task)
+            if score is None:
+                continue
+            reached = math.isfinite(score.median_steps)
+            bar = ax.bar(
+                j + i * width,
+                score.median_steps if reached else score.max_steps,
+                width,
+                color=colors[method] if reached else "none",
+                edgecolor=colors[method],
+                hatch=None if reached else "//",
+                label=method if task == next(iter(by_task)) else None,
+            )
+            if not reached:
+                ax.bar_label(bar, ["not reached"], label_type="center", rotation=90, fontsize="x-small")
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(tasks))], tasks, rotation=20, fontsize="small")
-    ax.set(ylabel="Median updates to 99% validation (0: not reached)")
+    ax.set(ylabel="Median updates to 99% validation")
     _legend(ax, fontsize="x-small")
     return _save(fig, ax, path, title)

@@ -1,13 +1,16 @@
 """Leaderboard: submit, validate (and its failures), build and verify, on a tiny suite."""
 
+import importlib.metadata
 import json
 import re
 import shutil
+import sys
 import textwrap
 
 import pytest
 from click.testing import CliRunner
 
+import grokbench
 from grokbench.cli import main
 from grokbench.harness import RunResult
 from grokbench.leaderboard import (
@@ -130,8 +133,8 @@ def test_validate_fails_on_a_changed_run(copy_of):
     expect_invalid(copy_of, "results.json: Z97-add-0.5-v1 seed 0: field 'best_val_acc' is 1.0 but its curves give ")
 
     def change_curve_and_claim(results):
-        results[0]["val_acc"][-1] = 0.985  # better than these 20-update runs reach, still below 99%
-        results[0]["best_val_acc"] = 0.985
+        results[0]["val_acc"][-1] = 4634 / 4705  # better than these 20-update runs reach, still below 99%
+        results[0]["best_val_acc"] = 4634 / 4705
 
     tamper(copy_of, "lion", "results.json", change_curve_and_claim)
     expect_invalid(copy_of, "is not what the scorer computes from results.json")
@@ -162,22 +165,49 @@ def test_validate_names_the_wrong_field(copy_of):
     expect_invalid(copy_of, "environment.json: field 'device': Field required")
 
 
-def test_verify_reruns_seeds_and_matches(board):
-    result = invoke("leaderboard", "verify", "lion", "--seeds", "1", "--board", board)
+def test_verify_reruns_seeds_drawn_at_random_reports_them_and_records_a_match(copy_of):
+    result = invoke("leaderboard", "verify", "lion", "--seeds", "1", "--board", copy_of)
     assert result.exit_code == 0, result.output
-    assert "Entry lion verified on 2 runs." in result.output
+    seed = re.search(r"Re-running seed\(s\) (\d) of each task of lion \(drawn at random\) on cpu\.", result.output)
+    assert seed, result.output
+    record = copy_of / "submissions" / "lion" / "verification.json"
+    assert f"Entry lion verified on 2 runs; recorded in {record}." in result.output
+    assert json.loads(record.read_text())["seeds"] == [int(seed[1])]
+
+    def verified_column():
+        return next(row[-1] for row in board_rows(entries(copy_of)) if row[1] == "lion")
+
+    assert verified_column() == "1/2 seeds"
+    tamper(copy_of, "lion", "metadata.json", lambda metadata: metadata.update(description="edited"))
+    assert verified_column() == "1/2 seeds"
+    tamper(copy_of, "lion", "results.json", lambda results: None)  # the same runs, written differently
+    assert verified_column() == "no"  # results.json is not the file that was reproduced
+
+
+def test_verify_all_seeds_and_a_bad_seeds_value(copy_of):
+    result = invoke("leaderboard", "verify", "adamw", "--seeds", "all", "--board", copy_of)
+    assert result.exit_code == 0, result.output
+    assert "Re-running seed(s) 0, 1 of each task of adamw (every seed) on cpu." in result.output
+    result = invoke("leaderboard", "verify", "adamw", "--seeds", "some", "--board", copy_of)
+    assert result.exit_code == 2 and "'some' is neither a positive number of seeds nor 'all'." in result.output
+
+
+def count_preserving_gain(accuracy, size=4705):  # Z97-add-0.5 and Z97-sub-0.5 validate on 4705
+    """A higher accuracy that is still a count of correct answers out of ``size``: a consistent fake."""
+    return min(size, round(accuracy * size) + size // 2) / size
 
 
 def test_verify_reports_runs_that_do_not_reproduce(copy_of):
     def claim_better(results):
         for run in results:
-            run["val_acc"] = [min(1.0, a + 0.5) for a in run["val_acc"]]
+            run["val_acc"] = [count_preserving_gain(a) for a in run["val_acc"]]  # 4705 validation equations
             run["best_val_acc"] = max(run["val_acc"])
 
     tamper(copy_of, "lion", "results.json", claim_better)
     runs = [RunResult.from_dict(r) for r in json.loads((copy_of / "submissions/lion/results.json").read_text())]
     (copy_of / "submissions/lion/summary.json").write_text(json.dumps(_summary(runs)))
-    assert invoke("leaderboard", "validate", "--board", copy_of).exit_code == 0  # consistent, but not true
+    result = invoke("leaderboard", "validate", "--board", copy_of)
+    assert result.exit_code == 0, result.output  # consistent, but not true
     result = invoke("leaderboard", "verify", "lion", "--board", copy_of)
     assert result.exit_code == 1
     assert "best validation accuracy" in result.output
@@ -234,3 +264,83 @@ def test_validate_refuses_a_folder_that_is_not_a_board(tmp_path):
         entries(tmp_path / "nowhere")
     result = invoke("leaderboard", "validate", "--board", tmp_path / "nowhere")
     assert result.exit_code == 1 and result.output == f"Error: {message}\n"
+
+
+def test_validate_catches_tampering_that_needs_no_training(copy_of, tmp_path):
+    """Every inconsistency between an entry's files that can be found without training."""
+    results = copy_of / "submissions" / "lion" / "results.json"
+    pristine = results.read_text()
+    tampering = [
+        (
+            lambda runs: runs[0]["steps"].__setitem__(1, 11),
+            "Z97-add-0.5-v1 seed 0: field 'steps' is not the task's evaluation schedule up to 20.",
+        ),
+        (
+            lambda runs: runs[0].update(hyperparameter_hash="0" * 12),
+            "Z97-add-0.5-v1 seed 0 was not run with method.py as it is now.",
+        ),
+        (
+            lambda runs: runs[0]["val_acc"].__setitem__(-1, 1.5),
+            "Z97-add-0.5-v1 seed 0: field 'val_acc' holds 1.5, which is not a count of correct answers out of 4705 "
+            "equations.",
+        ),
+        (
+            lambda runs: runs[0]["train_acc"].__setitem__(-1, 0.5 + 1e-4),
+            "Z97-add-0.5-v1 seed 0: field 'train_acc' holds 0.5001, which is not a count of correct answers out of "
+            "4704 equations.",
+        ),
+        (
+            lambda runs: runs[0].update(status="early_stopped"),
+            "Z97-add-0.5-v1 seed 0: field 'status' is 'early_stopped', but its curves end 'completed' at update 20.",
+        ),
+        (
+            lambda runs: runs.__setitem__(1, {**runs[0], "seed": 1}),
+            "Z97-add-0.5-v1 seeds 0 and 1 have identical curves; each seed must be its own run.",
+        ),
+    ]
+    for change, message in tampering:
+        results.write_text(pristine)
+        tamper(copy_of, "lion", "results.json", change)
+        expect_invalid(copy_of, message)
+    results.write_text(pristine)
+    environment = copy_of / "submissions" / "lion" / "environment.json"
+    for field, value, in_runs in (
+        ("device", "cuda", "'cpu'"),
+        ("precision", "bfloat16", "'float32'"),
+        ("grokbench_version", "0.1.0", f"'{grokbench.__version__}'"),
+    ):
+        original = environment.read_text()
+        tamper(copy_of, "lion", "environment.json", lambda env, field=field, value=value: env.update({field: value}))
+        name = "package_version" if field == "grokbench_version" else field
+        if field == "grokbench_version":
+            expect_invalid(copy_of, f"made with grokbench 0.1.0, not the current {grokbench.__version__}.")
+        else:
+            expect_invalid(
+                copy_of,
+                f"environment.json: says {name} {value!r}, but Z97-add-0.5-v1 seed 0 in results.json ran with {in_runs}.",
+            )
+        environment.write_text(original)
+    method = copy_of / "submissions" / "lion" / "method.py"
+    method.write_text(method.read_text().replace("return Lion(", "return Lion(use_triton=False, params=None) or Lion("))
+    expect_invalid(
+        copy_of,
+        "environment.json: field 'method_sha256' is not the SHA-256 of method.py: the method changed after its runs. "
+        "Run `grokbench submit` again.",
+    )
+
+
+def test_an_entry_declares_its_pip_dependencies_and_validate_does_not_import_them(copy_of, monkeypatch):
+    metadata = json.loads((copy_of / "submissions" / "lion" / "metadata.json").read_text())
+    environment = json.loads((copy_of / "submissions" / "lion" / "environment.json").read_text())
+    version = importlib.metadata.version("lion-pytorch")
+    assert metadata["dependencies"] == environment["packages"] == {"lion-pytorch": version}
+    monkeypatch.setitem(sys.modules, "lion_pytorch", None)  # as if it were not installed
+    assert [e.name for e in entries(copy_of)] == ["adamw", "lion"]
+    result = invoke("leaderboard", "requirements", "--board", copy_of)
+    assert result.exit_code == 0 and result.output == f"lion-pytorch=={version}\n"
+    tamper(copy_of, "lion", "metadata.json", lambda metadata: metadata.update(dependencies={}))
+    expect_invalid(
+        copy_of,
+        "lion/metadata.json: method.py imports lion_pytorch, but field 'dependencies' does not declare the pip "
+        "package that provides it (with its version).",
+    )
