@@ -211,7 +211,11 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 
 @main.command()
 @click.option(
-    "--suite", "suite_name", default="quick", show_default=True, help="Suite to run: quick, leaderboard or paper."
+    "--suite",
+    "suite_name",
+    default="quick",
+    show_default=True,
+    help="Suite to run: quick, smoke, leaderboard or paper.",
 )
 @method_option
 @click.option(

@@ -54,8 +54,9 @@ from grokbench.suites import Suite, get_suite
 from grokbench.sweep import plan, run_sweep
 from grokbench.task import Task
 
-LEADERBOARD = Path(__file__).resolve().parent.parent / "leaderboard"
-"""The board's folder in a source checkout."""
+_CHECKOUT_BOARD = Path(__file__).resolve().parent.parent / "leaderboard"
+LEADERBOARD = _CHECKOUT_BOARD if _CHECKOUT_BOARD.is_dir() else Path("leaderboard")
+"""The board's folder: ``leaderboard/`` of a source checkout, else ``./leaderboard`` (a wheel install)."""
 REFERENCE_ENTRY = "adamw"
 """The entry of the reference recipe; every other entry's headline is relative to it."""
 START, END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.resources
 import importlib.util
 import inspect
 import json
@@ -55,8 +56,8 @@ import torch
 
 from grokbench import error
 
-BASELINES = Path(__file__).resolve().parent.parent / "baselines"
-"""The folder of the baseline methods (in a source checkout)."""
+BASELINES = Path(str(importlib.resources.files("grokbench.baselines")))
+"""The folder of the baseline methods: ``baselines/`` of a checkout, installed as ``grokbench.baselines``."""
 DEFAULT_METHOD = BASELINES / "adamw.py"
 """The paper's reference recipe."""
 

@@ -61,6 +61,18 @@ SUITES: dict[str, Suite] = {
             ),
         ),
         Suite(
+            name="smoke",
+            version=1,
+            description="A first check of a method: two tasks, 2 seeds, 200 updates; no grokking, a minute on a CPU.",
+            task_ids=("Z97-add-0.5-v1", "S5-square-0.5-v1"),
+            seeds=2,
+            max_steps=200,
+            sizing=(
+                "Small enough that submit, validate and build run end to end in a minute or two on a laptop, "
+                "so a broken method shows before a real suite's run; its numbers rank nothing."
+            ),
+        ),
+        Suite(
             name="leaderboard",
             version=2,
             description=(

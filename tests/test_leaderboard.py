@@ -344,3 +344,16 @@ def test_an_entry_declares_its_pip_dependencies_and_validate_does_not_import_the
         "lion/metadata.json: method.py imports lion_pytorch, but field 'dependencies' does not declare the pip "
         "package that provides it (with its version).",
     )
+
+
+@pytest.mark.slow
+def test_the_smoke_suite_runs_submit_validate_and_build_end_to_end(cli, tmp_path):
+    board = tmp_path / "board"
+    submitted = cli(
+        "submit", "baselines/adam.py", "--name", "my-method", "--suite", "smoke", "--author", "A",
+        "--description", "d", "--board", str(board),
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    assert cli("leaderboard", "validate", "--board", str(board)).stdout == "1 entries valid: my-method\n"
+    assert cli("leaderboard", "build", "--board", str(board)).returncode == 0
+    assert "| my-method " in (board / "README.md").read_text()
