@@ -3,13 +3,16 @@
 A run is keyed by (task id with version, split hash, method, hyperparameter hash, seed, budget,
 model, package version): runs of different model variants are never taken for one another. Each row is written in its own transaction, so a sweep killed at any moment
 (SIGKILL included) loses only runs that had not finished, and a restarted sweep trains exactly
-the runs whose key is missing. Several processes may write to one store: SQLite's write-ahead
-log serializes them, and a key already present is never written twice.
+the runs whose key is missing. Several processes may share one store: SQLite's write-ahead log
+serializes them, a key already present is never written twice, and a run is trained only by
+the process that claimed it (``Store.claim``), so two sweeps never train the same run.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,9 +46,30 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    claimed_at TEXT NOT NULL DEFAULT (datetime('now'))
+)
+"""
+"""Runs being trained right now, by which process: a sweep trains only the runs it claimed."""
+
+
 def run_key(result: RunResult) -> tuple:
     """The key of a run, in ``KEY`` order."""
     return tuple(getattr(result, name) for name in KEY)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Store:
@@ -87,6 +111,7 @@ class Store:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=FULL")
             self._connection.execute(SCHEMA)
+            self._connection.execute(CLAIMS)
 
     def add(self, result: RunResult) -> bool:
         """Store a finished run; False (and nothing written) if its key is already stored."""
@@ -107,6 +132,33 @@ class Store:
             values,
         )
         return cursor.rowcount == 1
+
+    def claim(self, key: tuple) -> bool:
+        """Take the right to train the run ``key``: False if it is stored, or claimed by a live process.
+
+        A claim left by a process of this host that no longer runs (a killed sweep) is taken over.
+        """
+        text, host = json.dumps(key), socket.gethostname()
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            if key in self.keys():
+                return False
+            holder = self._connection.execute("SELECT host, pid FROM claims WHERE key = ?", (text,)).fetchone()
+            if holder is not None and not (holder[0] == host and not _alive(holder[1])):
+                return False
+            self._connection.execute(
+                "INSERT OR REPLACE INTO claims (key, host, pid) VALUES (?, ?, ?)", (text, host, os.getpid())
+            )
+            return True
+        finally:
+            self._connection.execute("COMMIT")
+
+    def release(self, keys: Iterable[tuple]) -> None:
+        """Give up this process's claims on ``keys`` (after storing the runs, or on failure)."""
+        self._connection.executemany(
+            "DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?",
+            [(json.dumps(key), socket.gethostname(), os.getpid()) for key in keys],
+        )
 
     def keys(self) -> set[tuple]:
         """The keys of every stored run."""

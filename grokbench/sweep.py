@@ -1,12 +1,13 @@
 """Sweeps: a method on every task and seed of a suite, trained stacked, stored as runs finish.
 
 A sweep first looks up which runs its store already holds and trains only the others, so a
-sweep that was killed resumes where it stopped, and two sweeps over the same store never train
-or store a run twice.
+sweep that was killed resumes where it stopped; it claims each run before training it, so two
+sweeps over the same store never train or store a run twice.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,14 +63,33 @@ def run_sweep(
     device: str | None = None,
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
+    poll_s: float = 5.0,
 ) -> list[RunResult]:
-    """Train the missing runs of ``sweep``, storing each as it finishes; return the new results."""
+    """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
+
+    Runs that another process has claimed are left to it: this call waits until they are stored
+    (or their process dies, and it claims them itself).
+    """
+    keys = {(task.id, seed): key for (task, seed), key in zip(sweep.runs, sweep.keys, strict=True)}
+    trained: list[RunResult] = []
 
     def finished(result: RunResult) -> None:
         store.add(result)
+        store.release([run_key(result)])
+        trained.append(result)
         if on_result is not None:
             on_result(result)
 
-    return train_runs(
-        sweep.missing, sweep.method, device=device, model=sweep.model, progress=progress, on_result=finished
-    )
+    pending = list(sweep.missing)
+    while pending:
+        mine = [run for run in pending if store.claim(keys[run[0].id, run[1]])]
+        try:
+            if mine:
+                train_runs(mine, sweep.method, device=device, model=sweep.model, progress=progress, on_result=finished)
+        finally:
+            store.release(keys[run[0].id, run[1]] for run in mine)
+        stored = store.keys()
+        pending = [run for run in pending if keys[run[0].id, run[1]] not in stored]
+        if pending and not mine:
+            time.sleep(poll_s)
+    return trained

@@ -5,6 +5,7 @@ import math
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -72,11 +73,30 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path):
 def test_concurrent_sweeps_store_each_run_once(tmp_path):
     store_path = tmp_path / "results.sqlite"
     sweeps = [start_sweep(store_path, threads=1), start_sweep(store_path, threads=1)]  # one core each
+    trained = []
     for sweep in sweeps:
-        sweep.communicate(timeout=600)
+        output, _ = sweep.communicate(timeout=600)
         assert sweep.returncode == 0
+        trained += [line for line in output.splitlines() if line.startswith("stored")]
     keys = stored_keys(store_path)
     assert len(keys) == len(set(keys)) == 6
+    assert sorted(trained) == sorted(set(trained)) and len(trained) == 6  # each run trained by one sweep only
+    with sqlite3.connect(store_path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM claims").fetchone() == (0,)
+    connection.close()
+
+
+def test_a_claim_left_by_a_killed_sweep_is_taken_over(tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with Store(tmp_path / "results.sqlite") as store:
+        sweep = plan(method, ["Z97-add-0.5"], [0], store, max_steps=10)
+        store._connection.execute(
+            "INSERT INTO claims (key, host, pid) VALUES (?, ?, ?)",
+            (json.dumps(sweep.keys[0]), socket.gethostname(), int(dead.stdout)),
+        )
+        (result,) = run_sweep(sweep, store, device="cpu")
+        assert result.seed == 0 and len(store.results()) == 1
 
 
 def test_diverged_runs_are_stored_and_the_sweep_goes_on(tmp_path):
