@@ -11,9 +11,11 @@ from pathlib import Path
 from tabulate import tabulate
 
 from grokbench.harness import RunResult
-from grokbench.scoring import Report
+from grokbench.scoring import Report, TaskScore
 
 MAX_CURVE_FIGURES = 12
+GROKKING_DELAY = 2.0
+"""Updates to 99% validation over updates to 99% training from which a summary calls it grokking."""
 """Tasks that get their own accuracy and loss curve figures (the first ones of the report)."""
 
 
@@ -75,11 +77,37 @@ def headline_table(report: Report, tablefmt: str = "simple") -> str:
 
 
 def terminal_text(report: Report) -> str:
-    """All tables, for the terminal."""
+    """All tables, for the terminal, and what they show in words."""
     parts = [task_table(report), operation_table(report)]
     if report.headlines:
         parts.append(headline_table(report))
+    parts.append("\n".join(verdict(score) for score in report.tasks))
     return "\n\n".join(parts)
+
+
+def _over(seeds: int) -> str:
+    return "one seed" if seeds == 1 else f"medians of {seeds} seeds"
+
+
+def verdict(score: TaskScore) -> str:
+    """One sentence on a method's task: memorized, generalized, and whether that was grokking."""
+    where = f"{score.method} on {score.task_id}"
+    train, val = score.median_train_steps, score.median_steps
+    if math.isinf(train):
+        return f"{where}: did not memorize its training set within {score.max_steps:,} updates ({_over(score.seeds)})."
+    memorized = f"training accuracy reached 99% at {train:,.0f} updates"
+    if math.isinf(val):
+        return (
+            f"{where}: {memorized}, but validation accuracy did not reach 99% within {score.max_steps:,} "
+            f"(best {100 * score.mean_best_val_acc:.1f}% on average): memorization without generalization."
+        )
+    delay = val / train
+    shown = (
+        f"grokking: generalization {delay:.1f}× later than memorization"
+        if delay >= GROKKING_DELAY
+        else f"generalization {delay:.1f}× after memorization, too soon to call grokking"
+    )
+    return f"{where}: {memorized} and validation accuracy at {val:,.0f} ({_over(score.seeds)}): {shown}."
 
 
 def write_figures(report: Report, out: Path) -> list[Path]:

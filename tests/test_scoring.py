@@ -1,10 +1,13 @@
 """The scorer on synthetic runs with known answers."""
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from grokbench.harness import RunResult
+from grokbench.report import terminal_text
 from grokbench.scoring import efficiency_curves, headline, score, score_tasks
 
 
@@ -82,3 +85,21 @@ def test_report_json_has_no_infinities():
     data = report.to_dict()
     assert data["tasks"][0]["median_steps"] is None
     assert data["headlines"][0]["median"] == pytest.approx(1.0)
+
+
+def test_the_run_summary_says_in_words_what_was_shown():
+    grokked = [
+        RunResult.from_dict(r) for r in json.loads(Path("leaderboard/submissions/adamw/results.json").read_text())
+    ]
+    memorized = [
+        RunResult.from_dict(r) for r in json.loads(Path("leaderboard/submissions/adam/results.json").read_text())
+    ]
+    lines = terminal_text(score(grokked + memorized)).splitlines()
+    assert (
+        "AdamW (reference) on Z97-div-0.5-v1: training accuracy reached 99% at 510 updates and validation accuracy "
+        "at 4,054 (medians of 2 seeds): grokking: generalization 8.0× later than memorization."
+    ) in lines
+    assert (
+        "Adam on Z97-div-0.5-v1: training accuracy reached 99% at 325 updates, but validation accuracy did not reach "
+        "99% within 6,000 (best 2.1% on average): memorization without generalization."
+    ) in lines
