@@ -47,7 +47,7 @@ from grokbench.harness import (
     hardware,
     train_runs,
 )
-from grokbench.methods import Method, load_method, read_method, third_party_imports
+from grokbench.methods import Method, MethodError, load_method, read_method, third_party_imports
 from grokbench.scoring import headline, score
 from grokbench.store import Store
 from grokbench.suites import Suite, get_suite
@@ -436,10 +436,20 @@ def verify(
     on_result: ResultCallback | None = None,
 ) -> list[tuple[RunResult, RunResult, list[str]]]:
     """Re-run ``seeds`` of every task of an entry; return (stored, rerun, mismatches) per run."""
+    try:
+        method = load_method(entry.folder / "method.py")
+    except MethodError as exc:
+        if not isinstance(exc.__cause__, ModuleNotFoundError):
+            raise
+        needed = " ".join(f"{name}=={version}" for name, version in entry.metadata.dependencies.items())
+        raise LeaderboardError(
+            f"Re-running {entry.name} needs the pip packages it declares: pip install {needed} "
+            "(`grokbench leaderboard requirements --install` installs those of every entry)."
+        ) from exc
     stored = {(r.task_id, r.seed): r for r in entry.results}
     runs = [(task, seed) for task in entry.suite.tasks() for seed in seeds]
     reruns = train_runs(
-        runs, entry.method, device=device, model=get_model(entry.suite.model), progress=progress, on_result=on_result
+        runs, method, device=device, model=get_model(entry.suite.model), progress=progress, on_result=on_result
     )
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
 

@@ -338,6 +338,11 @@ def test_an_entry_declares_its_pip_dependencies_and_validate_does_not_import_the
     assert [e.name for e in entries(copy_of)] == ["adamw", "lion"]
     result = invoke("leaderboard", "requirements", "--board", copy_of)
     assert result.exit_code == 0 and result.output == f"lion-pytorch=={version}\n"
+    result = invoke("leaderboard", "verify", "lion", "--board", copy_of)
+    assert result.exit_code == 1 and result.output.endswith(
+        f"Error: Re-running lion needs the pip packages it declares: pip install lion-pytorch=={version} "
+        "(`grokbench leaderboard requirements --install` installs those of every entry).\n"
+    )
     tamper(copy_of, "lion", "metadata.json", lambda metadata: metadata.update(dependencies={}))
     expect_invalid(
         copy_of,

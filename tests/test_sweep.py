@@ -177,3 +177,20 @@ def test_a_sweep_refuses_to_write_into_a_foreign_file(tmp_path, kind, reason):
     path = foreign_file(tmp_path, kind)
     with pytest.raises(Error, match=f"^{re.escape(f'{path} is not a grokbench results store{reason}.')}$"):
         Store(path)
+
+
+def test_a_retuned_methods_old_runs_never_mix_into_its_results(tmp_path):
+    old, new = tmp_path / "old" / "mine.py", tmp_path / "new" / "mine.py"
+    for path, lr in ((old, 1e-3), (new, 3e-3)):
+        path.parent.mkdir()
+        path.write_text(
+            f"import torch\nNAME = 'Mine'\nHYPERPARAMETERS = {{'lr': {lr}}}\n"
+            "def make_optimizer(params, lr):\n    return torch.optim.Adam(params, lr=lr)\n"
+        )
+    with Store(tmp_path / "results.sqlite") as store:
+        run_sweep(plan(load_method(old), ["Z97-add-0.5"], [0, 1], store, max_steps=10), store, device="cpu")
+        retuned = plan(load_method(new), ["Z97-add-0.5"], [0, 1], store, max_steps=10)
+        assert len(retuned.missing) == 2 and retuned.results(store) == []  # same name, other hyperparameters
+        run_sweep(retuned, store, device="cpu")
+        assert {r.hyperparameters["lr"] for r in retuned.results(store)} == {3e-3}
+        assert len(store.results(["Mine"])) == 4
