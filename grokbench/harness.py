@@ -16,170 +16,32 @@ checked at each evaluation).
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grokbench import __version__, error
+from grokbench import error
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
+from grokbench.results import RunResult, ending_status, new_result
 from grokbench.task import Budget, Task
 
-THRESHOLD = 0.99
-"""Accuracy that counts as generalized (validation) or memorized (training)."""
 PRECISIONS = ("float32", "bfloat16")
 """float32 is the reference; bfloat16 autocast is a recorded option for speed."""
 EVAL_ROWS = 1 << 16
 """Equations times runs per evaluation chunk, to bound memory."""
 
 
-@dataclass
-class RunResult:
-    """One run: its identity, its curves and what the scorer needs."""
-
-    task_id: str
-    """Full versioned task id."""
-    split_hash: str
-    """The task's split content hash."""
-    method: str
-    """Method name."""
-    hyperparameter_hash: str
-    """Hash of the method's hyperparameters."""
-    hyperparameters: dict[str, Any]
-    """The method's hyperparameters."""
-    seed: int
-    """Seed of the model initialization and batch order."""
-    max_steps: int
-    """The task's budget of updates."""
-    model: str
-    """Id of the model variant trained (``grokbench.architectures.MODELS``); the reference is ``grok-v1``."""
-    steps: list[int] = field(default_factory=list)
-    """Update counts at which the splits were evaluated."""
-    train_acc: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    status: Literal["running", "completed", "early_stopped", "diverged"] = "running"
-    """``completed`` (budget spent), ``early_stopped`` (100% validation reached) or ``diverged``."""
-    wall_time_s: float = 0.0
-    """Seconds from the start of the run's stack until the run left it."""
-    device: str = "cpu"
-    precision: str = "float32"
-    stacked_runs: int = 1
-    """Runs in the stack this run started in."""
-    package_version: str = __version__
-
-    @property
-    def updates(self) -> int:
-        """Updates done when the run ended."""
-        return self.steps[-1] if self.steps else 0
-
-    @property
-    def steps_to_99_val(self) -> int | None:
-        """First evaluated update count with validation accuracy ≥ 99%; None if never (censored)."""
-        return _first_reaching(self.steps, self.val_acc)
-
-    @property
-    def steps_to_99_train(self) -> int | None:
-        """First evaluated update count with training accuracy ≥ 99%; None if never (censored)."""
-        return _first_reaching(self.steps, self.train_acc)
-
-    @property
-    def best_val_acc(self) -> float:
-        """Best validation accuracy at any evaluation (0 for a run without one)."""
-        finite = [a for a in self.val_acc if math.isfinite(a)]
-        return max(finite, default=0.0)
-
-    @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> RunResult:
-        """Rebuild a result from ``to_dict``'s record (derived measurements are recomputed)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in decode_curves(record).items() if k in names})
-
-    def to_dict(self) -> dict[str, Any]:
-        """A record for strict JSON, with the derived measurements included.
-
-        A curve value that is not a finite number (a diverged run's NaN loss) is written as
-        ``null``, which every JSON reader accepts; ``from_dict`` reads it back as NaN.
-        """
-        record = asdict(self)
-        for name in CURVES:
-            record[name] = [v if math.isfinite(v) else None for v in record[name]]
-        return record | {
-            "updates": self.updates,
-            "steps_to_99_val": self.steps_to_99_val,
-            "steps_to_99_train": self.steps_to_99_train,
-            "best_val_acc": self.best_val_acc,
-        }
-
-
-CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
-"""The per-evaluation float curves of a run."""
-
-
-def decode_curves(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with the ``null`` values of its curves read back as NaN."""
-    return record | {
-        name: [math.nan if v is None else v for v in record[name]]
-        for name in CURVES
-        if isinstance(record.get(name), list)
-    }
-
-
-def _first_reaching(steps: list[int], accuracy: list[float]) -> int | None:
-    return next((s for s, a in zip(steps, accuracy, strict=True) if a >= THRESHOLD), None)
-
-
-def new_result(
-    task: Task,
-    seed: int,
-    method: Method,
-    device: str = "cpu",
-    precision: str = "float32",
-    model: Architecture = REFERENCE,
-) -> RunResult:
-    """The record of a run not yet trained: its identity, no curves."""
-    return RunResult(
-        task_id=task.id,
-        split_hash=task.split_hash,
-        method=method.name,
-        hyperparameter_hash=method.hyperparameter_hash,
-        hyperparameters=method.hyperparameters,
-        seed=seed,
-        max_steps=task.budget.max_steps,
-        model=model.id,
-        device=device,
-        precision=precision,
-    )
-
-
 def default_device() -> torch.device:
     """CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def ending_status(result: RunResult, max_steps: int, early_stop: bool = True) -> str | None:
-    """The status a run takes at its latest evaluation, or None while it goes on.
-
-    It ends diverged once a loss is not finite, completed at the budget, and early-stopped at
-    100% validation accuracy once training accuracy has reached 99%.
-    """
-    if not (math.isfinite(result.train_loss[-1]) and math.isfinite(result.val_loss[-1])):
-        return "diverged"
-    if result.steps[-1] == max_steps:
-        return "completed"
-    if early_stop and result.val_acc[-1] >= 1.0 and result.steps_to_99_train is not None:
-        return "early_stopped"
-    return None
 
 
 def hardware(device: str) -> str:

@@ -29,30 +29,22 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError
 
 import grokbench
 from grokbench import error
 from grokbench.architectures import get_model
-from grokbench.harness import (
-    CURVES,
-    ProgressCallback,
-    ResultCallback,
-    RunResult,
-    decode_curves,
-    ending_status,
-    hardware,
-    train_runs,
-)
 from grokbench.methods import Method, MethodError, load_method, read_method, third_party_imports
+from grokbench.results import CURVES, RunResult, decode_curves, ending_status
 from grokbench.scoring import headline, score
 from grokbench.store import Store
 from grokbench.suites import Suite, get_suite
-from grokbench.sweep import plan, run_sweep
 from grokbench.task import Task
+
+if TYPE_CHECKING:  # the harness imports torch: only submit and verify need it, and import it then
+    from grokbench.harness import ProgressCallback, ResultCallback
 
 _CHECKOUT_BOARD = Path(__file__).resolve().parent.parent / "leaderboard"
 LEADERBOARD = _CHECKOUT_BOARD if _CHECKOUT_BOARD.is_dir() else Path("leaderboard")
@@ -169,6 +161,11 @@ def submit(
     Runs go through a results store in ``<board>/.cache/<name>.sqlite`` first, so a killed
     submission resumes where it stopped.
     """
+    import torch
+
+    from grokbench.harness import hardware
+    from grokbench.sweep import plan, run_sweep
+
     method = load_method(method_file)
     entry = board / "submissions" / metadata["name"]
     packages = installed_packages(method_file)
@@ -446,6 +443,8 @@ def verify(
             f"Re-running {entry.name} needs the pip packages it declares: pip install {needed} "
             "(`grokbench leaderboard requirements --install` installs those of every entry)."
         ) from exc
+    from grokbench.harness import train_runs
+
     stored = {(r.task_id, r.seed): r for r in entry.results}
     runs = [(task, seed) for task in entry.suite.tasks() for seed in seeds]
     reruns = train_runs(
@@ -467,6 +466,8 @@ class Verification(_Strict):
 
 def record_verification(entry: Entry, seeds: Sequence[int], device: str) -> Path:
     """Write the entry's ``verification.json`` after a re-run that reproduced it."""
+    from grokbench.harness import hardware
+
     record = Verification(
         verified_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         seeds=list(seeds),

@@ -50,29 +50,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from grokbench import error
+
+if TYPE_CHECKING:  # torch is imported when an optimizer is built: reading a method file needs none
+    import torch
 
 BASELINES = Path(str(importlib.resources.files("grokbench.baselines")))
 """The folder of the baseline methods: ``baselines/`` of a checkout, installed as ``grokbench.baselines``."""
 DEFAULT_METHOD = BASELINES / "adamw.py"
 """The paper's reference recipe."""
 
-ELEMENTWISE_OPTIMIZERS = (
-    torch.optim.SGD,
-    torch.optim.Adam,
-    torch.optim.AdamW,
-    torch.optim.Adamax,
-    torch.optim.NAdam,
-    torch.optim.RAdam,
-    torch.optim.RMSprop,
-    torch.optim.Adagrad,
-    torch.optim.Adadelta,
-)
-"""torch optimizers (exactly these classes, not subclasses) known to update elementwise."""
+ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta")
+"""torch.optim optimizers (exactly these classes, not subclasses) known to update elementwise."""
 
 
 FIELDS = ("NAME", "HYPERPARAMETERS", "ELEMENTWISE", "DROPOUT", "WEIGHT_NOISE", "BATCH_SIZE")
@@ -125,6 +116,8 @@ class Method:
 
     def optimizer(self, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
         """Build the method's optimizer, checking that it is one."""
+        import torch
+
         try:
             optimizer = self.make_optimizer(list(params), **self.hyperparameters)
         except Exception as exc:
@@ -142,8 +135,10 @@ class Method:
         """Declared, or detected by building the optimizer on a dummy parameter."""
         if self.elementwise is not None:
             return self.elementwise
+        import torch
+
         probe = self.optimizer([torch.zeros(1, requires_grad=True)])
-        return type(probe) in ELEMENTWISE_OPTIMIZERS
+        return type(probe) in tuple(getattr(torch.optim, name) for name in ELEMENTWISE_OPTIMIZERS)
 
 
 def _where(path: str | Path, exc: BaseException) -> str:

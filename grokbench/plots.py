@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grokbench.harness import RunResult
+from grokbench.results import RunResult
 from grokbench.scoring import EfficiencyCurve, TaskScore
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from grokbench.harness import RunResult
+from grokbench.results import RunResult
 from grokbench.scoring import Report, TaskScore
 
 MAX_CURVE_FIGURES = 12

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from grokbench.harness import THRESHOLD, RunResult
 from grokbench.registration import parse_id
+from grokbench.results import THRESHOLD, RunResult
 
 MISS_PENALTY = 2.0
 """In the headline, a run that misses 99% counts as this many times its budget."""

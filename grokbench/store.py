@@ -18,10 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grokbench import error
-from grokbench.harness import RunResult
+from grokbench.results import KEY, RunResult
 
-KEY = ("task_id", "split_hash", "method", "hyperparameter_hash", "seed", "max_steps", "model", "package_version")
-"""The columns that identify a run."""
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     task_id TEXT NOT NULL,
@@ -55,11 +53,6 @@ CREATE TABLE IF NOT EXISTS claims (
 )
 """
 """Runs being trained right now, by which process: a sweep trains only the runs it claimed."""
-
-
-def run_key(result: RunResult) -> tuple:
-    """The key of a run, in ``KEY`` order."""
-    return tuple(getattr(result, name) for name in KEY)
 
 
 def _alive(pid: int) -> bool:

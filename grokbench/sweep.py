@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grokbench.architectures import REFERENCE, Architecture
-from grokbench.harness import ProgressCallback, ResultCallback, RunResult, new_result, train_runs
+from grokbench.harness import ProgressCallback, ResultCallback, train_runs
 from grokbench.methods import Method
-from grokbench.store import Store, run_key
+from grokbench.results import RunResult, new_result, run_key
+from grokbench.store import Store
 from grokbench.suites import make_tasks
 from grokbench.task import Task
 

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 import grokbench
 from grokbench.cli import main
-from grokbench.harness import RunResult
 from grokbench.leaderboard import (
     LEADERBOARD,
     START,
@@ -23,6 +22,7 @@ from grokbench.leaderboard import (
     entries,
     split_readme,
 )
+from grokbench.results import RunResult
 from grokbench.suites import SUITES, Suite
 
 LION_METHOD = textwrap.dedent(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grokbench.harness import RunResult
 from grokbench.report import terminal_text
+from grokbench.results import RunResult
 from grokbench.scoring import efficiency_curves, headline, score, score_tasks
 
 

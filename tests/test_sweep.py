@@ -14,8 +14,8 @@ import textwrap
 import pytest
 
 from grokbench.error import Error
-from grokbench.harness import RunResult
 from grokbench.methods import DEFAULT_METHOD, load_method
+from grokbench.results import RunResult
 from grokbench.store import KEY, Store
 from grokbench.sweep import plan, run_sweep
 
