@@ -374,7 +374,10 @@ def submit(
 
 @main.group()
 def leaderboard() -> None:
-    """Validate, verify and build the leaderboard."""
+    """Submit to, validate, verify and build the leaderboard."""
+
+
+leaderboard.add_command(submit)  # `grokbench leaderboard submit`; `grokbench submit` is the same command
 
 
 @leaderboard.command()

@@ -30,7 +30,7 @@ from grokbench import error
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
-from grokbench.results import RunResult, ending_status, new_result
+from grokbench.results import CURVES, RunResult, ending_status, new_result
 from grokbench.task import Budget, Task
 
 PRECISIONS = ("float32", "bfloat16")
@@ -236,8 +236,8 @@ class _Stack:
         self.optimizer.step()
 
     @torch.no_grad()
-    def evaluate(self) -> np.ndarray:
-        """``(R, 4)`` array of train accuracy, validation accuracy, train loss, validation loss."""
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Each run's accuracy and mean loss on both splits: one ``(R,)`` array per name of ``CURVES``."""
         runs, n = self.targets.shape
         train_mask = (
             torch.arange(n, device=self.device)[None, :] < torch.from_numpy(self.n_train).to(self.device)[:, None]
@@ -262,7 +262,8 @@ class _Stack:
                     loss_sum[part, column] += (losses.double() * weight).sum(1)
                     correct[part, column] += (hits * weight).sum(1)
         sizes = torch.from_numpy(np.stack([self.n_train, n - self.n_train], axis=1)).to(self.device)
-        return torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
+        columns = torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
+        return dict(zip(CURVES, columns.T, strict=True))  # CURVES: the accuracies, then the losses
 
 
 def default_runs_per_pass(device: torch.device) -> int:
@@ -343,11 +344,11 @@ def _train_stack(
         if step in eval_steps:
             metrics = stack.evaluate()
             keep = []
-            for position, (run_id, row) in enumerate(zip(stack.ids, metrics, strict=True)):
+            for position, run_id in enumerate(stack.ids):
                 result = results[run_id]
                 result.steps.append(step)
-                for name, value in zip(("train_acc", "val_acc", "train_loss", "val_loss"), row, strict=True):
-                    getattr(result, name).append(float(value))
+                for name in CURVES:
+                    getattr(result, name).append(float(metrics[name][position]))
                 status = ending_status(result, budget.max_steps, early_stop)
                 if status is None:
                     keep.append(position)

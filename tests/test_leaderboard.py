@@ -53,9 +53,12 @@ def board(tmp_path_factory):
     )
     root = tmp_path_factory.mktemp("board")
     (root / "lion.py").write_text(LION_METHOD)
-    for name, method in (("adamw", "baselines/adamw.py"), ("lion", root / "lion.py")):
+    commands = (["submit"], ["leaderboard", "submit"])  # the same command under both names
+    for command, (name, method) in zip(
+        commands, (("adamw", "baselines/adamw.py"), ("lion", root / "lion.py")), strict=True
+    ):
         result = invoke(
-            "submit",
+            *command,
             method,
             "--name",
             name,
