@@ -201,9 +201,7 @@ def read_method(path: str | Path) -> Method:
                         f"{path}, line {node.lineno}: {target.id} must be a literal (numbers, strings, lists, dicts), "
                         "so that the method can be read without running it."
                     ) from exc
-        if isinstance(node, (ast.FunctionDef, ast.Assign, ast.ImportFrom)):
-            names |= {n.name for n in getattr(node, "names", [])} | {getattr(node, "name", None)}
-            names |= {t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)}
+        names |= _bound_names(node, targets)
     if "make_optimizer" not in names:
         raise MethodError(
             f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
@@ -213,6 +211,15 @@ def read_method(path: str | Path) -> Method:
         return load_method(path).make_optimizer(params, **hyperparameters)
 
     return _method(SimpleNamespace(**literals), make_optimizer, path)
+
+
+def _bound_names(node: ast.stmt, targets: list[ast.expr]) -> set[str]:
+    """The top-level names a statement of a module binds (definitions, assignments, imports)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {alias.asname or alias.name.split(".")[0] for alias in node.names}
+    return {target.id for target in targets if isinstance(target, ast.Name)}
 
 
 def third_party_imports(path: str | Path) -> list[str]:

@@ -11,7 +11,7 @@ import torch
 
 import grokbench
 from grokbench.harness import _Stack, train
-from grokbench.methods import DEFAULT_METHOD, MethodError, load_method
+from grokbench.methods import DEFAULT_METHOD, MethodError, load_method, read_method, third_party_imports
 
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
 
@@ -254,3 +254,21 @@ def test_train_command_writes_curves_plot_and_table(cli, tmp_path):
     records = json.loads((tmp_path / "run" / "results.json").read_text())
     assert [r["seed"] for r in records] == [0, 1] and records[0]["steps"] == [0, 10, 20]
     assert (tmp_path / "run" / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_method_file_is_read_without_running_it(tmp_path):
+    path = write_method(
+        tmp_path,
+        "import not_installed_anywhere\nfrom not_installed_anywhere import make_optimizer\n"
+        "NAME = 'Remote'\nHYPERPARAMETERS = {'lr': 1e-3}\nDROPOUT = 0.1\n",
+    )
+    method = read_method(path)
+    assert (method.name, method.hyperparameters, method.dropout) == ("Remote", {"lr": 1e-3}, 0.1)
+    assert third_party_imports(path) == ["not_installed_anywhere"]
+    computed = write_method(tmp_path, "HYPERPARAMETERS = dict(lr=1e-3)\ndef make_optimizer(params, lr):\n    pass\n")
+    message = (
+        f"{computed}, line 1: HYPERPARAMETERS must be a literal (numbers, strings, lists, dicts), "
+        "so that the method can be read without running it."
+    )
+    with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
+        read_method(computed)
