@@ -19,6 +19,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,9 @@ from grokbench import error
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.methods import Method
 from grokbench.model import ModelConfig, forward, init_parameters
-from grokbench.results import CURVES, RunResult, ending_status, new_result
+from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result
 from grokbench.task import Budget, Task
 
-PRECISIONS = ("float32", "bfloat16")
-"""float32 is the reference; bfloat16 autocast is a recorded option for speed."""
 EVAL_ROWS = 1 << 16
 """Equations times runs per evaluation chunk, to bound memory."""
 
@@ -277,43 +276,63 @@ ResultCallback = Callable[[RunResult], None]
 """Called once per run, as soon as it has finished."""
 
 
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How runs are trained, beyond their task and method: the choices ``train``, ``run``,
+    ``submit`` and ``verify`` share, defined once."""
+
+    device: str | None = None
+    """torch device (``cpu``, ``cuda``, ``cuda:1``, ``mps``); None: CUDA when present, else the CPU."""
+    precision: str = "float32"
+    """``float32``, the reference, or ``bfloat16`` autocast, a recorded option for speed."""
+    model: Architecture = REFERENCE
+    """The model variant trained: the reference unless a study asks for another."""
+    early_stop: bool = True
+    """Stop a run at 100% validation accuracy once training accuracy has reached 99%."""
+    max_stack: int = 128
+    """Most runs trained as one computation."""
+    runs_per_pass: int | None = None
+    """Runs per forward/backward pass; None: ``default_runs_per_pass`` of the device."""
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise error.Error(f"Unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}.")
+
+
 def train(
     tasks: Task | Sequence[Task],
     method: Method,
     seeds: Sequence[int],
+    progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
     **options: Any,
 ) -> list[RunResult]:
     """Train ``method`` on every (task, seed) pair for the task's budget; one result per pair.
 
-    ``options`` are those of ``train_runs``.
+    ``options`` are the fields of ``TrainingOptions``.
     """
     tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
-    return train_runs([(task, int(seed)) for task in tasks for seed in seeds], method, **options)
+    runs = [(task, int(seed)) for task in tasks for seed in seeds]
+    return train_runs(runs, method, TrainingOptions(**options), progress=progress, on_result=on_result)
 
 
 def train_runs(
     runs: Sequence[tuple[Task, int]],
     method: Method,
+    options: TrainingOptions | None = None,
     *,
-    device: str | torch.device | None = None,
-    precision: str = "float32",
-    model: Architecture = REFERENCE,
-    early_stop: bool = True,
-    max_stack: int = 128,
-    runs_per_pass: int | None = None,
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
 ) -> list[RunResult]:
     """Train ``method`` on each (task, seed) run; one result per run, in order.
 
-    Runs of tasks sharing an operation, version and budget are stacked (at most ``max_stack``
-    per stack) when the method's update is elementwise and its forward pass deterministic.
-    ``model`` is the variant trained: the reference unless a study asks for another.
+    Runs of tasks sharing an operation, version and budget are stacked (at most
+    ``options.max_stack`` per stack) when the method's update is elementwise and its forward
+    pass deterministic.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}.")
-    device = resolve_device(device)
-    results = [new_result(task, seed, method, str(device), precision, model) for task, seed in runs]
+    options = options or TrainingOptions()
+    device = resolve_device(options.device)
+    results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
     stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):
@@ -321,10 +340,19 @@ def train_runs(
         key = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps) if stackable else (index,)
         groups.setdefault(key, []).append(index)
     for members in groups.values():
-        for lo in range(0, len(members), max_stack):
-            chunk = members[lo : lo + max_stack]
-            stack = _Stack([runs[i] for i in chunk], method, device, precision, stackable, model, runs_per_pass)
-            _train_stack(stack, [results[i] for i in chunk], runs[chunk[0]][0].budget, early_stop, progress, on_result)
+        for lo in range(0, len(members), options.max_stack):
+            chunk = members[lo : lo + options.max_stack]
+            stack = _Stack(
+                [runs[i] for i in chunk],
+                method,
+                device,
+                options.precision,
+                stackable,
+                options.model,
+                options.runs_per_pass,
+            )
+            budget = runs[chunk[0]][0].budget
+            _train_stack(stack, [results[i] for i in chunk], budget, options.early_stop, progress, on_result)
     return results
 
 

@@ -443,13 +443,12 @@ def verify(
             f"Re-running {entry.name} needs the pip packages it declares: pip install {needed} "
             "(`grokbench leaderboard requirements --install` installs those of every entry)."
         ) from exc
-    from grokbench.harness import train_runs
+    from grokbench.harness import TrainingOptions, train_runs
 
     stored = {(r.task_id, r.seed): r for r in entry.results}
     runs = [(task, seed) for task in entry.suite.tasks() for seed in seeds]
-    reruns = train_runs(
-        runs, method, device=device, model=get_model(entry.suite.model), progress=progress, on_result=on_result
-    )
+    options = TrainingOptions(device=device, model=get_model(entry.suite.model))
+    reruns = train_runs(runs, method, options, progress=progress, on_result=on_result)
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
 
 

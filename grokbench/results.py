@@ -21,6 +21,10 @@ THRESHOLD = 0.99
 """Accuracy that counts as generalized (validation) or memorized (training)."""
 
 
+PRECISIONS = ("float32", "bfloat16")
+"""float32 is the reference; bfloat16 autocast is a recorded option for speed."""
+
+
 @dataclass
 class RunResult:
     """One run: its identity, its curves and what the scorer needs."""

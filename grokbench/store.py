@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -85,6 +86,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if self._connection is not None:
                 self._connection.close()
+            if "locked" in str(exc):
+                raise error.Error(f"The results store {self.path} stayed locked by another process: {exc}.") from exc
             raise error.Error(f"{self.path} is not a grokbench results store: {exc}.") from exc
 
     def _check_schema(self, read_only: bool) -> None:
@@ -101,7 +104,7 @@ class Store:
             found = f"its tables: {', '.join(sorted(tables))}" if tables else "it is empty"
             raise error.Error(f"{self.path} is not a grokbench results store ({found}).")
         if not read_only:
-            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._use_write_ahead_log()
             self._connection.execute("PRAGMA synchronous=FULL")
             self._connection.execute(SCHEMA)
             self._connection.execute(CLAIMS)
@@ -125,6 +128,17 @@ class Store:
             values,
         )
         return cursor.rowcount == 1
+
+    def _use_write_ahead_log(self, wait_s: float = 60.0) -> None:
+        """Switch the file to WAL once; a sweep opening it at the same moment may hold it briefly."""
+        deadline = time.monotonic() + wait_s
+        while self._connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                self._connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def claim(self, key: tuple) -> bool:
         """Take the right to train the run ``key``: False if it is stored, or claimed by a live process.

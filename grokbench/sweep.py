@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grokbench.architectures import REFERENCE, Architecture
-from grokbench.harness import ProgressCallback, ResultCallback, train_runs
+from grokbench.harness import ProgressCallback, ResultCallback, TrainingOptions, train_runs
 from grokbench.methods import Method
 from grokbench.results import RunResult, new_result, run_key
 from grokbench.store import Store
@@ -81,12 +81,13 @@ def run_sweep(
         if on_result is not None:
             on_result(result)
 
+    options = TrainingOptions(device=device, model=sweep.model)
     pending = list(sweep.missing)
     while pending:
         mine = [run for run in pending if store.claim(keys[run[0].id, run[1]])]
         try:
             if mine:
-                train_runs(mine, sweep.method, device=device, model=sweep.model, progress=progress, on_result=finished)
+                train_runs(mine, sweep.method, options, progress=progress, on_result=finished)
         finally:
             store.release(keys[run[0].id, run[1]] for run in mine)
         stored = store.keys()

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import grokbench
-from grokbench.harness import _Stack, train
+from grokbench.error import Error
+from grokbench.harness import TrainingOptions, _Stack, train
 from grokbench.methods import DEFAULT_METHOD, MethodError, load_method, read_method, third_party_imports
 
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
@@ -272,3 +273,9 @@ def test_a_method_file_is_read_without_running_it(tmp_path):
     )
     with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
         read_method(computed)
+
+
+def test_training_options_refuse_an_unknown_precision():
+    message = "Unknown precision 'float16'; choose one of: float32, bfloat16."
+    with pytest.raises(Error, match=f"^{re.escape(message)}$"):
+        TrainingOptions(precision="float16")
