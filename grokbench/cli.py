@@ -465,8 +465,10 @@ def verify(name: str, seeds: str, device: str | None, board: str) -> None:
     chosen = choose_seeds(entry, count)
     how = "every seed" if len(chosen) == entry.suite.seeds else "drawn at random"
     click.echo(f"Re-running seed(s) {', '.join(map(str, chosen))} of each task of {name} ({how}) on {device}.")
-    runs = [(task, seed) for task in entry.suite.tasks() for seed in chosen]
-    bar, progress, on_result = _sweep_progress(sum(t.budget.max_steps for t, _ in runs), len(runs), 0)
+    tasks = entry.suite.tasks()
+    bar, progress, on_result = _sweep_progress(
+        len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0
+    )
     with bar:
         checks = verify_entry(entry, chosen, device=device, progress=progress, on_result=on_result)
     rows = [

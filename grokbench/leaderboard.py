@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,7 +36,7 @@ import grokbench
 from grokbench import error
 from grokbench.architectures import get_model
 from grokbench.methods import Method, MethodError, load_method, read_method, third_party_imports
-from grokbench.results import CURVES, RunResult, decode_curves, ending_status
+from grokbench.results import CURVES, RunResult, decode_curves, first_ending
 from grokbench.scoring import headline, score
 from grokbench.store import Store
 from grokbench.suites import Suite, get_suite
@@ -310,8 +309,9 @@ class Entry:
                 "Run `grokbench submit` again."
             )
         declared = {_normalize(name) for name in self.metadata.dependencies}
+        providers_of = importlib.metadata.packages_distributions()
         for module in third_party_imports(self.folder / "method.py"):
-            providers = importlib.metadata.packages_distributions().get(module, [module])
+            providers = providers_of.get(module, [module])
             if not declared & {_normalize(p) for p in providers}:
                 raise LeaderboardError(
                     f"{self.folder / 'metadata.json'}: method.py imports {module}, but field 'dependencies' does not "
@@ -347,24 +347,11 @@ def _check_curves(where: Path, run: RunResult, task: Task) -> None:
     for curve in ("train_loss", "val_loss"):
         if any(value < 0 for value in getattr(run, curve)):
             raise LeaderboardError(f"{where}: {name}: field '{curve}' holds a negative loss.")
-    for end in range(1, len(run.steps) + 1):
-        status = ending_status(
-            replace(
-                run,
-                steps=run.steps[:end],
-                train_acc=run.train_acc[:end],
-                val_acc=run.val_acc[:end],
-                train_loss=run.train_loss[:end],
-                val_loss=run.val_loss[:end],
-            ),
-            task.budget.max_steps,
-        )
-        if status is not None or end == len(run.steps):
-            break
-    if end != len(run.steps) or status != run.status:
+    end, status = first_ending(run, task.budget.max_steps)
+    if end != len(run.steps) - 1 or status != run.status:
         raise LeaderboardError(
             f"{where}: {name}: field 'status' is {run.status!r}, but its curves end {status or 'running'!r} "
-            f"at update {run.steps[end - 1]}."
+            f"at update {run.steps[end]}."
         )
 
 
@@ -417,12 +404,12 @@ def entries(board: Path = LEADERBOARD) -> list[Entry]:
     return loaded
 
 
-def choose_seeds(entry: Entry, seeds: int | None, rng: random.Random | None = None) -> list[int]:
+def choose_seeds(entry: Entry, seeds: int | None) -> list[int]:
     """Seeds to re-run: ``seeds`` of the suite's seeds drawn at random, or all of them for None."""
     every = list(range(entry.suite.seeds))
     if seeds is None or seeds >= len(every):
         return every
-    return sorted((rng or random.SystemRandom()).sample(every, seeds))
+    return sorted(random.SystemRandom().sample(every, seeds))
 
 
 def verify(

@@ -151,11 +151,29 @@ def ending_status(result: RunResult, max_steps: int, early_stop: bool = True) ->
     It ends diverged once a loss is not finite, completed at the budget, and early-stopped at
     100% validation accuracy once training accuracy has reached 99%.
     """
-    if not (math.isfinite(result.train_loss[-1]) and math.isfinite(result.val_loss[-1])):
+    return _status_at(result, len(result.steps) - 1, result.steps_to_99_train is not None, max_steps, early_stop)
+
+
+def first_ending(result: RunResult, max_steps: int, early_stop: bool = True) -> tuple[int, str | None]:
+    """The first evaluation (index) at which the harness ends the run, and its status there.
+
+    The last evaluation and None when no evaluation ends it (a run cut short).
+    """
+    memorized = False
+    for index, train_acc in enumerate(result.train_acc):
+        memorized = memorized or train_acc >= THRESHOLD
+        status = _status_at(result, index, memorized, max_steps, early_stop)
+        if status is not None:
+            return index, status
+    return len(result.steps) - 1, None
+
+
+def _status_at(result: RunResult, index: int, memorized: bool, max_steps: int, early_stop: bool) -> str | None:
+    if not (math.isfinite(result.train_loss[index]) and math.isfinite(result.val_loss[index])):
         return "diverged"
-    if result.steps[-1] == max_steps:
+    if result.steps[index] == max_steps:
         return "completed"
-    if early_stop and result.val_acc[-1] >= 1.0 and result.steps_to_99_train is not None:
+    if early_stop and result.val_acc[index] >= 1.0 and memorized:
         return "early_stopped"
     return None
 
