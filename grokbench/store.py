@@ -1,8 +1,9 @@
 """The results store: one SQLite row per finished run, written the moment the run finishes.
 
 A run is keyed by (task id with version, split hash, method, hyperparameter hash, seed, budget,
-model, package version): runs of different model variants are never taken for one another. Each row is written in its own transaction, so a sweep killed at any moment
-(SIGKILL included) loses only runs that had not finished, and a restarted sweep trains exactly
+model, package version): runs of different model variants are never taken for one another.
+Each row is written in its own transaction, so a sweep killed at any moment (SIGKILL
+included) loses only runs that had not finished, and a restarted sweep trains exactly
 the runs whose key is missing. Several processes may share one store: SQLite's write-ahead log
 serializes them, a key already present is never written twice, and a run is trained only by
 the process that claimed it (``Store.claim``), so two sweeps never train the same run.
@@ -148,7 +149,8 @@ class Store:
         text, host = json.dumps(key), socket.gethostname()
         self._connection.execute("BEGIN IMMEDIATE")
         try:
-            if key in self.keys():
+            where = " AND ".join(f"{name} = ?" for name in KEY)
+            if self._connection.execute(f"SELECT 1 FROM runs WHERE {where}", key).fetchone():
                 return False
             holder = self._connection.execute("SELECT host, pid FROM claims WHERE key = ?", (text,)).fetchone()
             if holder is not None and not (holder[0] == host and not _alive(holder[1])):

@@ -75,8 +75,7 @@ def run_sweep(
     trained: list[RunResult] = []
 
     def finished(result: RunResult) -> None:
-        store.add(result)
-        store.release([run_key(result)])
+        store.add(result)  # once stored, nobody claims it again; its claim goes when the stack ends
         trained.append(result)
         if on_result is not None:
             on_result(result)
