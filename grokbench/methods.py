@@ -141,6 +141,16 @@ class Method:
         return type(probe) in tuple(getattr(torch.optim, name) for name in ELEMENTWISE_OPTIMIZERS)
 
 
+def _syntax_error(path: Path, exc: SyntaxError) -> MethodError:
+    return MethodError(f"{path}, line {exc.lineno}: syntax error: {exc.msg}.")
+
+
+def _no_make_optimizer(path: Path) -> MethodError:
+    return MethodError(
+        f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
+    )
+
+
 def _where(path: str | Path, exc: BaseException) -> str:
     """``path``, with the line of the deepest traceback frame inside it when there is one."""
     lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == Path(path)]
@@ -161,9 +171,7 @@ def load_method(path: str | Path) -> Method:
     module = _execute(path)
     make_optimizer = getattr(module, "make_optimizer", None)
     if not callable(make_optimizer):
-        raise MethodError(
-            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
-        )
+        raise _no_make_optimizer(path)
     method = _method(module, make_optimizer, path)
     try:
         inspect.signature(make_optimizer).bind([], **method.hyperparameters)
@@ -186,7 +194,7 @@ def read_method(path: str | Path) -> Method:
     try:
         tree = ast.parse(path.read_text(), filename=str(path))
     except SyntaxError as exc:
-        raise MethodError(f"{path}, line {exc.lineno}: syntax error: {exc.msg}.") from exc
+        raise _syntax_error(path, exc) from exc
     literals, names = {}, set()
     for node in tree.body:
         targets = (
@@ -203,9 +211,7 @@ def read_method(path: str | Path) -> Method:
                     ) from exc
         names |= _bound_names(node, targets)
     if "make_optimizer" not in names:
-        raise MethodError(
-            f"{path} defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer."
-        )
+        raise _no_make_optimizer(path)
 
     def make_optimizer(params: list[torch.Tensor], **hyperparameters: Any) -> torch.optim.Optimizer:
         return load_method(path).make_optimizer(params, **hyperparameters)
@@ -247,7 +253,7 @@ def _execute(path: Path) -> Any:
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        raise MethodError(f"{path}, line {exc.lineno}: syntax error: {exc.msg}.") from exc
+        raise _syntax_error(path, exc) from exc
     except ModuleNotFoundError as exc:
         raise MethodError(
             f"{_where(path, exc)} imports {exc.name}, which is not installed: `pip install {exc.name.split('.')[0]}` "
