@@ -6,13 +6,18 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import grokbench
 from grokbench import error
 from grokbench.results import PRECISIONS
+
+if TYPE_CHECKING:  # imported by the commands that need them: `score` and `validate` load no torch
+    from grokbench.harness import TrainingOptions
+    from grokbench.methods import Method
+    from grokbench.task import Task
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,29 +123,29 @@ def train(
     no_early_stop: bool,
 ) -> None:
     """Train a method on one task and plot its grokking curve."""
-
     from grokbench.architectures import get_model
-    from grokbench.harness import resolve_device
+    from grokbench.harness import TrainingOptions, resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
 
-    model = get_model(model_id)
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
     method = load_method(method_file or DEFAULT_METHOD)
-    device = str(resolve_device(device))
+    options = TrainingOptions(
+        device=str(resolve_device(device)), precision=precision, model=get_model(model_id), early_stop=not no_early_stop
+    )
     with output_folder(Path(out or Path("runs") / task.id)) as folder:
-        _train_into(folder, task, method, model, seeds, device, precision, not no_early_stop)
+        _train_into(folder, task, method, seeds, options)
 
 
-def _train_into(folder, task, method, model, seeds, device, precision, early_stop) -> None:
+def _train_into(folder: Path, task: Task, method: Method, seeds: int, options: TrainingOptions) -> None:
     """Train ``seeds`` runs of ``method`` on ``task``; write results.json and curves.png into ``folder``."""
     import json
 
     from tqdm import tqdm
 
-    from grokbench.harness import train as run_training
+    from grokbench.harness import train_runs
     from grokbench.report import run_summary_table
 
-    click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}\nmodel: {model.id}")
+    click.echo(f"{task}\nmethod: {method.name} {method.hyperparameters}\nmodel: {options.model.id}")
     bar = tqdm(total=task.budget.max_steps * seeds, unit="update", desc=task.id)
     evaluations = [0]
 
@@ -153,16 +158,7 @@ def _train_into(folder, task, method, model, seeds, device, precision, early_sto
             bar.set_postfix(step=step, train=f"{100 * train_acc:.1f}%", val=f"{100 * val_acc:.1f}%", runs=len(active))
 
     with bar:  # closed (ending its line) before an error is printed
-        results = run_training(
-            task,
-            method,
-            range(seeds),
-            device=device,
-            precision=precision,
-            model=model,
-            early_stop=early_stop,
-            progress=progress,
-        )
+        results = train_runs([(task, seed) for seed in range(seeds)], method, options, progress=progress)
     click.echo(run_summary_table(results))
     (folder / "results.json").write_text(json.dumps([r.to_dict() for r in results], indent=1, allow_nan=False))
     click.echo(f"Curves: {folder / 'results.json'}")
