@@ -7,7 +7,7 @@ noise_std = 1 makes the noise as large as the step (the paper does not give the 
 import torch
 
 NAME = "Adam, update noise"
-ELEMENTWISE = False  # draws random numbers: each run trains alone, from its own seeded stream
+ELEMENTWISE = False  # draws random numbers: one optimizer per run, each drawing from its run's own stream
 HYPERPARAMETERS = {"lr": 1e-3, "betas": [0.9, 0.98], "noise_std": 1.0}
 
 

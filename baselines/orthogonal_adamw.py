@@ -3,7 +3,8 @@ tensor is projected orthogonal to its weight tensor, then rescaled to the gradie
 before the reference AdamW step.
 
 The projection uses whole-tensor norms, so the update is not elementwise: grokbench detects
-this (the optimizer is not one of torch's elementwise classes) and trains each run alone.
+this (the optimizer is not one of torch's elementwise classes) and gives each run of a stack
+its own optimizer, over its parameters in their natural shapes.
 """
 
 import torch

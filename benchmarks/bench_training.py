@@ -5,6 +5,9 @@ the same process. Evaluation is left out of both: this is the cost of an update.
 
     python benchmarks/bench_training.py                       # CPU, or CUDA when present
     python benchmarks/bench_training.py --device cuda --runs 1 8 32 128 --steps 200
+
+Then, for the baselines whose update is not elementwise or that draw random numbers (one
+optimizer per run, per-run random streams), the same at one run and at the largest stack.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from tabulate import tabulate
 from torch import nn
 
 import grokbench
-from grokbench.harness import _Stack, default_device
-from grokbench.methods import DEFAULT_METHOD, load_method
+from grokbench.devices import default_device
+from grokbench.harness import _Stack
+from grokbench.methods import BASELINES, DEFAULT_METHOD, Method, load_method
 
 TASK = "Z97-add-0.5"
+PER_RUN_BASELINES = ("orthogonal_adamw.py", "adam_update_noise.py", "adam_dropout.py", "adam_weight_noise.py")
+"""Baselines that exercise per-run optimizers (not elementwise) and per-run random streams."""
 
 
 class Block(nn.Module):
@@ -80,11 +86,9 @@ def plain_loop(task: grokbench.Task, device: torch.device, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def harness(task: grokbench.Task, device: torch.device, runs: int, steps: int) -> float:
+def harness(task: grokbench.Task, device: torch.device, runs: int, steps: int, method: Method) -> float:
     """Updates per second, summed over runs, of one stack of ``runs`` runs."""
-    stack = _Stack(
-        [(task, seed) for seed in range(runs)], load_method(DEFAULT_METHOD), device, "float32", elementwise=True
-    )
+    stack = _Stack([(task, seed) for seed in range(runs)], method, device, "float32")
     for step in range(3):
         stack.step(step, 10)
     sync(device)
@@ -109,9 +113,18 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     baseline = plain_loop(task, device, steps)
     rows = [["plain loop, 1 run", 1, f"{baseline:.1f}", "1.00"]]
+
+    def measure(label: str, method: Method, runs: int) -> None:
+        rate = harness(
+            task, device, runs, max(1, steps // max(1, runs // 8)) if device.type == "cpu" else steps, method
+        )
+        rows.append([f"{label}, {runs} stacked", runs, f"{rate:.1f}", f"{rate / baseline:.2f}"])
+
     for runs in args.runs:
-        rate = harness(task, device, runs, max(1, steps // max(1, runs // 8)) if device.type == "cpu" else steps)
-        rows.append([f"harness, {runs} stacked", runs, f"{rate:.1f}", f"{rate / baseline:.2f}"])
+        measure("harness", load_method(DEFAULT_METHOD), runs)
+    for file in PER_RUN_BASELINES:
+        for runs in (1, 8, 32):
+            measure(file.removesuffix(".py"), load_method(BASELINES / file), runs)
     print(f"{TASK}, batch {task.budget.batch_size}, float32, {name}, torch {torch.__version__}")
     print(tabulate(rows, headers=["case", "runs", "updates/s (summed)", "vs plain loop"], tablefmt="github"))
 

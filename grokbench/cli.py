@@ -124,7 +124,8 @@ def train(
 ) -> None:
     """Train a method on one task and plot its grokking curve."""
     from grokbench.architectures import get_model
-    from grokbench.harness import TrainingOptions, resolve_device
+    from grokbench.devices import resolve_device
+    from grokbench.harness import TrainingOptions
     from grokbench.methods import DEFAULT_METHOD, load_method
 
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
@@ -244,13 +245,13 @@ def run(
 ) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
     from grokbench.architectures import get_model
-    from grokbench.harness import resolve_device
+    from grokbench.devices import resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import terminal_text, write_report
     from grokbench.scoring import score
     from grokbench.store import Store
     from grokbench.suites import get_suite
-    from grokbench.sweep import plan, run_sweep
+    from grokbench.sweep import plan_suite, train_plans
 
     suite = get_suite(suite_name)
     folder = Path(out or Path("runs") / suite.name)
@@ -261,7 +262,7 @@ def run(
     device = str(resolve_device(device))
     click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
     with output_folder(folder), Store(store_path or folder / "results.sqlite") as store:
-        plans = [plan(m, suite.task_ids, range(suite.seeds), store, suite.max_steps, model) for m in methods]
+        plans = [plan_suite(m, suite, store, model) for m in methods]
         total_runs = sum(len(p.runs) for p in plans)
         missing = [run for p in plans for run in p.missing]
         click.echo(
@@ -270,10 +271,8 @@ def run(
         bar, progress, on_result = _sweep_progress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
-        for sweep in plans:
-            run_sweep(sweep, store, device=device, progress=progress, on_result=on_result)
+        results = train_plans(plans, store, device=device, progress=progress, on_result=on_result)
         bar.close()
-        results = [result for sweep in plans for result in sweep.results(store)]
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
@@ -447,7 +446,7 @@ def verify(name: str, seeds: str, device: str | None, board: str) -> None:
     """Re-run seeds of an entry, compare them with its stored results, and record a match."""
     from tabulate import tabulate
 
-    from grokbench.harness import resolve_device
+    from grokbench.devices import resolve_device
     from grokbench.leaderboard import TOLERANCE, Entry, LeaderboardError, choose_seeds, record_verification
     from grokbench.leaderboard import verify as verify_entry
 

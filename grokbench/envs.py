@@ -14,8 +14,8 @@ import numpy as np
 from gymnasium import spaces
 
 from grokbench import error
+from grokbench.registration import make
 
-NAMESPACE = "grokbench"
 SPLITS = ("train", "validation")
 
 
@@ -25,8 +25,6 @@ class TaskEnv(gymnasium.Env):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, task_id: str, split: str = "train", render_mode: str | None = None, **overrides: Any) -> None:
-        from grokbench.registration import make
-
         if split not in SPLITS:
             raise error.Error(f"Unknown split {split!r} for {task_id}; choose one of: {', '.join(SPLITS)}.")
         self.task = make(task_id, **overrides)
@@ -69,8 +67,3 @@ class TaskEnv(gymnasium.Env):
             return None
         a, b = self._observation()
         return f"{self.task.symbols[a]} ∘ {self.task.symbols[b]} = ?"
-
-
-def register_env(task_id: str) -> None:
-    """Register the Gymnasium view ``grokbench/<task_id>`` of a registered task."""
-    gymnasium.register(id=f"{NAMESPACE}/{task_id}", entry_point=TaskEnv, kwargs={"task_id": task_id})

@@ -1,26 +1,28 @@
 """The training harness: trains a method on tasks for their budgets, many runs as one computation.
 
 The harness owns everything a fair comparison must hold fixed: the model and its
-initialization (from the run's seed), the order of the training batches (from the run's seed,
-through an integer hash, so it does not depend on which other runs share the computation),
-the learning-rate warmup, the evaluation of the full splits on the task's schedule, and the
-update count. A method (``grokbench.methods``) only supplies the optimizer.
+initialization (from the run's seed), the order of the training batches
+(``grokbench.sampler``), the learning-rate warmup, the evaluation of the full splits on the
+task's schedule, and the update count. A method (``grokbench.methods``) only supplies the
+optimizer. Here: the per-run state (``_PerRun``), the stack and its update (``_Stack``), its
+evaluation, the options (``TrainingOptions``) and the loop (``train_runs``), whose status
+decisions are ``results.ending_status``.
 
-Runs of one operation (any seeds, any fractions) are stacked: every parameter gets a leading
-run dimension and one optimizer updates the stack, which is exact for elementwise updates.
-Runs whose method is not elementwise, or draws random numbers in its forward pass, are trained
-one at a time. A run leaves the stack when it finishes: its budget is spent, it reached 100%
-validation and 99% training accuracy (early stop), or its loss is no longer finite (diverged;
-checked at each evaluation).
+Runs of one operation (any seeds, any fractions) are stacked, whatever the method: every
+parameter gets a leading run dimension, forward and backward passes are batched over the
+stack, and the update is exact: an elementwise optimizer updates the whole stack, any other
+gets one instance per run over views of the stack in their natural shapes. Random numbers
+(dropout, weight noise, update noise) come from per-run streams seeded from the run's seed, so
+a run follows the same trajectory stacked or alone. A run leaves the stack when it finishes:
+its budget is spent, it reached 100% validation and 99% training accuracy (early stop), or its
+loss is no longer finite (diverged; checked at each evaluation).
 """
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -29,74 +31,67 @@ import torch.nn.functional as F
 
 from grokbench import error
 from grokbench.architectures import REFERENCE, Architecture
-from grokbench.methods import Method
-from grokbench.model import ModelConfig, forward, init_parameters
+from grokbench.devices import resolve_device
+from grokbench.methods import Method, MethodError
+from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_random
 from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result
+from grokbench.sampler import batch_rows
 from grokbench.task import Budget, Task
 
 EVAL_ROWS = 1 << 16
 """Equations times runs per evaluation chunk, to bound memory."""
 
 
-def default_device() -> torch.device:
-    """CUDA when present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+@dataclass
+class _PerRun:
+    """Everything a stack holds for each of its runs, in stack order.
 
-
-def hardware(device: str) -> str:
-    """What computed on ``device``: the GPU's name, or the CPU's model and the instruction set torch uses."""
-    resolved = torch.device(device)
-    if resolved.type == "cuda":
-        return torch.cuda.get_device_name(resolved)
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [
-            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
-        ]
-        cpu = names[0] if names else cpu
-    return f"{cpu} (torch CPU capability {torch.backends.cpu.get_cpu_capability()})"
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """The torch device named by ``device`` (the default when None), checked to exist here."""
-    if device is None:
-        return default_device()
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise error.Error(f"Unknown device {str(device)!r}: use cpu, cuda, cuda:<index> or mps.") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise error.Error(
-            f"Device {str(device)!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; use --device cpu."
-        )
-    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
-        raise error.Error(f"Device {str(device)!r} does not exist: torch sees {torch.cuda.device_count()} CUDA GPU(s).")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise error.Error(f"Device {str(device)!r} asked for, but this torch sees no MPS device; use --device cpu.")
-    if resolved.type not in ("cpu", "cuda", "mps"):
-        raise error.Error(f"Device {str(device)!r} is not supported: use cpu, cuda, cuda:<index> or mps.")
-    return resolved
-
-
-def _hash32(x: torch.Tensor) -> torch.Tensor:
-    """A 32-bit integer mixing function on int64 tensors, identical on every device."""
-    mask = 0xFFFFFFFF
-    x = x & mask
-    x = ((x >> 16) ^ x) * 0x45D9F3B & mask
-    x = ((x >> 16) ^ x) * 0x45D9F3B & mask
-    return (x >> 16) ^ x
-
-
-def epoch_order(seeds: torch.Tensor, epochs: torch.Tensor, n_train: torch.Tensor, width: int) -> torch.Tensor:
-    """Each run's shuffled order of its training set in one epoch: ``(runs, width)`` positions.
-
-    Positions ``>= n_train`` sort last. The order depends only on (seed, epoch, n_train).
+    ``select`` slices every field at once when runs leave the stack, so a per-run field added
+    here cannot be forgotten there.
     """
-    positions = torch.arange(width, device=seeds.device)
-    key = _hash32(_hash32(seeds * 0x9E3779B1 + epochs)[:, None] ^ positions[None, :])
-    key = torch.where(positions[None, :] < n_train[:, None], key, key + (1 << 33))
-    return torch.argsort(key, dim=1, stable=True)
+
+    ids: list[int]
+    """Positions, in the caller's list of runs, of the runs still here."""
+    seeds: np.ndarray
+    n_train: np.ndarray
+    """Training-set sizes."""
+    batch: np.ndarray
+    """Batch sizes."""
+    epoch: np.ndarray
+    """The epoch whose order ``order`` holds (-1 before the first)."""
+    order: torch.Tensor
+    """``(R, max n_train)`` each run's shuffled training positions in its current epoch."""
+    targets: torch.Tensor
+    """``(R, N)`` each run's answers for the whole table (its training set first)."""
+    params: dict[str, torch.Tensor]
+    """Stacked parameters, ``(R, *natural shape)``."""
+    grads: dict[str, torch.Tensor]
+    """Their gradients, written by the backward pass and read by the optimizer step."""
+    forward_generators: list[torch.Generator]
+    """Each run's stream for dropout and weight noise (empty when the method draws none)."""
+    update_random_states: list[torch.Tensor]
+    """Each run's state of torch's global generator, swapped in around its own optimizer step."""
+    views: list[list[torch.nn.Parameter]]
+    """Each run's parameters in their natural shapes, aliasing the stack (empty when one optimizer updates it)."""
+    optimizers: list[torch.optim.Optimizer]
+    """One optimizer per run over its ``views`` (empty when one optimizer updates the stack)."""
+
+    def select(self, keep: list[int]) -> _PerRun:
+        """The runs at positions ``keep``, every field sliced alike."""
+        return _PerRun(**{f.name: _select(getattr(self, f.name), keep) for f in fields(self)})
+
+
+def _select(value: Any, keep: list[int]) -> Any:
+    if isinstance(value, dict):
+        return {k: _select(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [value[i] for i in keep] if value else value
+    return value[keep]  # numpy arrays and tensors: a copy of the kept rows
+
+
+def warmup_factor(step: int, warmup_steps: int) -> float:
+    """The learning-rate multiplier at update ``step`` (from 0): linear from 1/warmup_steps up to 1."""
+    return min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
 
 
 class _Stack:
@@ -104,7 +99,11 @@ class _Stack:
 
     Parameters and gradients are stacked tensors with a leading run dimension. Forward and
     backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
-    pass keeps activations in cache), and one optimizer step then updates the whole stack.
+    pass keeps activations in cache). An elementwise optimizer then updates the whole stack in
+    one step; any other optimizer gets one instance per run, over views of the stacked tensors
+    in their natural shapes, stepped in turn — only the optimizer step loops over runs. Every
+    random number is drawn from the run's own stream, so a run follows the same trajectory
+    stacked or alone.
     """
 
     def __init__(
@@ -113,7 +112,6 @@ class _Stack:
         method: Method,
         device: torch.device,
         precision: str,
-        elementwise: bool,
         model: Architecture = REFERENCE,
         runs_per_pass: int | None = None,
     ):
@@ -121,7 +119,7 @@ class _Stack:
         tables = [np.concatenate([t.train.equations, t.validation.equations]) for t, _ in runs]
         if any(not np.array_equal(table[:, :2], tables[0][:, :2]) for table in tables):
             raise ValueError("Runs stacked together must share one operation and task version.")
-        self.method, self.device, self.precision, self.elementwise = method, device, precision, elementwise
+        self.method, self.device, self.precision = method, device, precision
         self.runs_per_pass = runs_per_pass or default_runs_per_pass(device)
         self.config = ModelConfig(
             vocab_size=first.vocab_size, num_symbols=len(first.symbols), architecture=model, dropout=method.dropout
@@ -129,118 +127,145 @@ class _Stack:
         inputs, _ = first.train.numpy()
         val_inputs, _ = first.validation.numpy()
         self.inputs = torch.from_numpy(np.concatenate([inputs, val_inputs])).to(device)  # (N, 4)
-        self.targets = torch.from_numpy(np.stack([t[:, 2] for t in tables])).to(device)  # (R, N)
-        self.n_train = np.array([len(t.train) for t, _ in runs])
-        self.batch = np.array([method.batch_size_for(t.budget.batch_size, len(t.train)) for t, _ in runs])
-        self.seeds = np.array([s for _, s in runs])
-        self.epoch = np.full(len(runs), -1)
-        self.order = torch.zeros((len(runs), int(self.n_train.max())), dtype=torch.int64, device=device)
-        initial = [init_parameters(self.config, int(seed)) for seed in self.seeds]
-        self.params = {k: torch.stack([p[k] for p in initial]).to(device) for k in initial[0]}
-        self.ids = list(range(len(runs)))  # positions in the caller's list of the runs still here
-        seed = int(self.seeds[0])
-        torch.manual_seed(seed)  # for methods that draw random numbers in their update
-        self.generator = torch.Generator(device=device).manual_seed(seed) if method.stochastic_forward else None
-        self._make_optimizer()
-
-    def _make_optimizer(self, keep: list[int] | None = None) -> None:
-        """Build the optimizer over the stack; with ``keep``, carry the old optimizer's state over."""
-        old_optimizer, old_optimized = getattr(self, "optimizer", None), getattr(self, "optimized", [])
-        self.grads = {k: torch.zeros_like(v) for k, v in self.params.items()}
+        seeds = np.array([s for _, s in runs])
+        n_train = np.array([len(t.train) for t, _ in runs])
+        initial = [init_parameters(self.config, int(seed)) for seed in seeds]
+        params = {k: torch.stack([p[k] for p in initial]).to(device) for k in initial[0]}
+        update_random_states = []
+        for seed in seeds:
+            torch.manual_seed(int(seed))  # a method that draws random numbers in its update draws the run's own
+            update_random_states.append(_global_random_state(device))
+        self.runs = _PerRun(
+            ids=list(range(len(runs))),
+            seeds=seeds,
+            n_train=n_train,
+            batch=np.array([method.batch_size_for(t.budget.batch_size, len(t.train)) for t, _ in runs]),
+            epoch=np.full(len(runs), -1),
+            order=torch.zeros((len(runs), int(n_train.max())), dtype=torch.int64, device=device),
+            targets=torch.from_numpy(np.stack([t[:, 2] for t in tables])).to(device),  # (R, N)
+            params=params,
+            grads={k: torch.zeros_like(v) for k, v in params.items()},
+            forward_generators=[
+                torch.Generator(device=device).manual_seed(int(seed)) for seed in seeds if method.stochastic_forward
+            ],
+            update_random_states=update_random_states,
+            views=[],
+            optimizers=[],
+        )
+        self.runs.views = [
+            [_named(torch.nn.Parameter(p[run]), k) for k, p in params.items()] for run in range(len(runs))
+        ]
+        self._point_views()
+        first_optimizer = method.optimizer(self.runs.views[0])
+        self.elementwise = method.is_elementwise(first_optimizer)
         if self.elementwise:
-            self.optimized = list(self.params.values())
-            for param, grad in zip(self.optimized, self.grads.values(), strict=True):
-                param.grad = grad
-        else:  # one run: the optimizer sees each parameter in its natural shape, aliasing the stack
-            self.optimized = [torch.nn.Parameter(p[0]) for p in self.params.values()]
-            for view, grad in zip(self.optimized, self.grads.values(), strict=True):
-                view.grad = grad[0]
-        self.optimizer = self.method.optimizer(self.optimized)
-        self.base_lr = [group["lr"] for group in self.optimizer.param_groups]
-        if keep is None:
-            return
-        for old_param, new_param in zip(old_optimized, self.optimized, strict=True):
-            self.optimizer.state[new_param] = {
-                k: v[keep].clone() if torch.is_tensor(v) and v.shape == old_param.shape else v
-                for k, v in old_optimizer.state[old_param].items()
-            }
+            if method.elementwise:  # declared: checked, since a false claim would couple the stacked runs
+                _verify_elementwise(method, params)
+            self.runs.views = []
+            self._build_stacked_optimizer()
+        else:
+            self.runs.optimizers = [first_optimizer, *(method.optimizer(views) for views in self.runs.views[1:])]
+        self._set_mode("train")
+        self.base_lr = [group["lr"] for group in self._optimizers()[0].param_groups]
 
     @property
-    def batch(self) -> np.ndarray:
-        """Each run's batch size."""
-        return self._batch
+    def ids(self) -> list[int]:
+        """Positions, in the caller's list of runs, of the runs still in the stack."""
+        return self.runs.ids
 
-    @batch.setter
-    def batch(self, sizes: np.ndarray) -> None:
-        self._batch = sizes
-        self.batch_on_device = torch.from_numpy(sizes).to(self.device)
+    def _point_views(self) -> None:
+        """Make each run's views alias its rows of the stacked parameters and gradients."""
+        for run, views in enumerate(self.runs.views):
+            for view, param, grad in zip(views, self.runs.params.values(), self.runs.grads.values(), strict=True):
+                view.data, view.grad = param[run], grad[run]
+
+    def _build_stacked_optimizer(self, state: list[dict[str, Any]] | None = None) -> None:
+        """One optimizer over the stacked tensors, with ``state`` (per parameter) when given."""
+        stacked = [_named(param, name) for name, param in self.runs.params.items()]
+        for param, grad in zip(stacked, self.runs.grads.values(), strict=True):
+            param.grad = grad
+        self.optimizer = self.method.optimizer(stacked)
+        for param, param_state in zip(stacked, state or [], strict=False):
+            self.optimizer.state[param] = param_state
+
+    def _optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.optimizer] if self.elementwise else self.runs.optimizers
+
+    def _set_mode(self, mode: str) -> None:
+        """``eval`` or ``train`` mode for optimizers that have them (schedule-free's averaged weights)."""
+        for optimizer in self._optimizers():
+            switch = getattr(optimizer, mode, None)
+            if callable(switch):
+                switch()
 
     def keep_only(self, keep: list[int]) -> None:
-        """Drop the runs not at the positions ``keep``, carrying the optimizer state over."""
-        self.params = {k: v[keep].clone() for k, v in self.params.items()}
-        self._make_optimizer(keep)
-        self.targets, self.order = self.targets[keep], self.order[keep]
-        for name in ("n_train", "batch", "seeds", "epoch"):
-            setattr(self, name, getattr(self, name)[keep])
-        self.ids = [self.ids[i] for i in keep]
+        """Drop the runs not at the positions ``keep``; the others go on exactly as before."""
+        old = list(self.runs.params.values())
+        self.runs = self.runs.select(keep)
+        if self.elementwise:
+            self._build_stacked_optimizer([_select_state(self.optimizer.state[p], p, keep, self.method) for p in old])
+            return
+        self._point_views()  # the optimizers keep their views, and so their state, now over the new stack
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
 
-    def _with_weight_noise(self, params: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def _with_weight_noise(self, params: dict[str, torch.Tensor], part: slice) -> dict[str, torch.Tensor]:
         if self.method.weight_noise == 0:
             return params
-        std = self.method.weight_noise
+        generators = self.runs.forward_generators[part]
         return {
-            k: v + std * torch.randn(v.shape, generator=self.generator, device=self.device) for k, v in params.items()
+            k: v + self.method.weight_noise * per_run_random(v.shape, generators, self.device, normal=True)
+            for k, v in params.items()
         }
 
     def step(self, step: int, warmup_steps: int) -> None:
         """One update of every run: its own batch, its own loss, the method's optimizer."""
-        steps_per_epoch = self.n_train // self.batch
-        epoch = step // steps_per_epoch
-        stale = np.flatnonzero(epoch != self.epoch)
-        if len(stale):
-            rows = torch.from_numpy(stale).to(self.device)
-            self.order[rows] = epoch_order(
-                torch.from_numpy(self.seeds[stale]).to(self.device),
-                torch.from_numpy(epoch[stale]).to(self.device),
-                torch.from_numpy(self.n_train[stale]).to(self.device),
-                self.order.shape[1],
-            )
-            self.epoch[stale] = epoch[stale]
-        width = int(self.batch.max())
-        start = torch.from_numpy((step % steps_per_epoch) * self.batch).to(self.device)
-        columns = (start[:, None] + torch.arange(width, device=self.device)).clamp_max(self.order.shape[1] - 1)
-        rows = self.order.gather(1, columns)  # (R, width) positions in the table
-        batch = self.batch_on_device
-        mask = torch.arange(width, device=self.device)[None, :] < batch[:, None]
-        for lo in range(0, len(self.ids), self.runs_per_pass):
+        runs = self.runs
+        rows, mask = batch_rows(runs.order, runs.epoch, runs.seeds, runs.n_train, runs.batch, step)
+        batch = torch.from_numpy(runs.batch).to(self.device)
+        for lo in range(0, len(runs.ids), self.runs_per_pass):
             part = slice(lo, lo + self.runs_per_pass)
             # A pass is as wide as its own largest batch: a run passed alone (as on a CPU) computes
             # with exactly the shapes it has when trained alone, so its numbers are the same.
-            width = int(self.batch[part].max())
+            width = int(runs.batch[part].max())
             part_rows, part_mask = rows[part, :width], mask[part, :width]
-            leaves = {k: v[part].detach().requires_grad_() for k, v in self.params.items()}
+            leaves = {k: v[part].detach().requires_grad_() for k, v in runs.params.items()}
+            generators = runs.forward_generators[part] or None
             with self._autocast():
-                logits = forward(self._with_weight_noise(leaves), self.inputs[part_rows], self.config, self.generator)
-            targets = self.targets[part].gather(1, part_rows)
+                logits = forward(self._with_weight_noise(leaves, part), self.inputs[part_rows], self.config, generators)
+            targets = runs.targets[part].gather(1, part_rows)
             losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
             ((losses.view(targets.shape) * part_mask).sum(1) / batch[part]).sum().backward()
             for k, leaf in leaves.items():
-                self.grads[k][part] = leaf.grad
-        factor = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
-        for group, base in zip(self.optimizer.param_groups, self.base_lr, strict=True):
-            group["lr"] = base * factor
-        self.optimizer.step()
+                runs.grads[k][part] = leaf.grad
+        factor = warmup_factor(step, warmup_steps)
+        for run, optimizer in enumerate(self._optimizers()):
+            if self.method.harness_warmup:
+                for group, base in zip(optimizer.param_groups, self.base_lr, strict=True):
+                    group["lr"] = base * factor
+            # the run's own stream for an update that draws random numbers (the stacked optimizer: the first run's)
+            _set_global_random_state(self.device, runs.update_random_states[run])
+            optimizer.step()
+            runs.update_random_states[run] = _global_random_state(self.device)
+
+    def evaluate(self) -> dict[str, np.ndarray]:
+        """Each run's accuracy and mean loss on both splits: one ``(R,)`` array per name of ``CURVES``.
+
+        An optimizer with eval and train modes is in eval mode meanwhile.
+        """
+        self._set_mode("eval")
+        try:
+            return self._metrics()
+        finally:
+            self._set_mode("train")
 
     @torch.no_grad()
-    def evaluate(self) -> dict[str, np.ndarray]:
-        """Each run's accuracy and mean loss on both splits: one ``(R,)`` array per name of ``CURVES``."""
-        runs, n = self.targets.shape
-        train_mask = (
-            torch.arange(n, device=self.device)[None, :] < torch.from_numpy(self.n_train).to(self.device)[:, None]
-        )
+    def _metrics(self) -> dict[str, np.ndarray]:
+        """``evaluate``, with the weights as they are."""
+        runs, n = self.runs.targets.shape
+        n_train = self.runs.n_train
+        train_mask = torch.arange(n, device=self.device)[None, :] < torch.from_numpy(n_train).to(self.device)[:, None]
         loss_sum = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
         correct = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
         # Runs go in passes of runs_per_pass, each in chunks sized by the pass alone: on a CPU a run is
@@ -249,20 +274,101 @@ class _Stack:
         chunk = max(1, EVAL_ROWS // per_pass)
         for first in range(0, runs, per_pass):
             part = slice(first, first + per_pass)
-            params = {k: v[part] for k, v in self.params.items()}
+            params = {k: v[part] for k, v in self.runs.params.items()}
             for lo in range(0, n, chunk):
                 with self._autocast():
                     logits = forward(params, self.inputs[lo : lo + chunk], self.config).float()
-                targets = self.targets[part, lo : lo + chunk]
+                targets = self.runs.targets[part, lo : lo + chunk]
                 losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
                 hits = (logits.argmax(-1) == targets).double()
                 is_train = train_mask[part, lo : lo + chunk].double()
                 for column, weight in enumerate((is_train, 1 - is_train)):
                     loss_sum[part, column] += (losses.double() * weight).sum(1)
                     correct[part, column] += (hits * weight).sum(1)
-        sizes = torch.from_numpy(np.stack([self.n_train, n - self.n_train], axis=1)).to(self.device)
+        sizes = torch.from_numpy(np.stack([n_train, n - n_train], axis=1)).to(self.device)
         columns = torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
         return dict(zip(CURVES, columns.T, strict=True))  # CURVES: the accuracies, then the losses
+
+
+def _select_state(state: dict[str, Any], param: torch.Tensor, keep: list[int], method: Method) -> dict[str, Any]:
+    """An elementwise optimizer's state for one stacked parameter, for the runs ``keep``.
+
+    Elementwise means each entry is per element (shaped like the parameter: sliced with it) or
+    shared by the stack (a number or 0-d tensor, such as the step count, the same for every
+    run); anything else shows the update is not elementwise, which is refused rather than mixed.
+    """
+    kept = {}
+    for name, value in state.items():
+        if torch.is_tensor(value) and value.shape == param.shape:
+            kept[name] = value[keep].clone()
+        elif torch.is_tensor(value) and value.dim() > 0:
+            raise MethodError(
+                f"The optimizer of {method.source} keeps state {name!r} of shape {tuple(value.shape)} for a parameter "
+                f"of shape {tuple(param.shape)}: its update is not elementwise. Declare ELEMENTWISE = False."
+            )
+        else:
+            kept[name] = value
+    return kept
+
+
+def _named(tensor: torch.Tensor, name: str) -> torch.Tensor:
+    """``tensor`` labelled with its parameter's name and role, for methods that treat them differently."""
+    tensor.param_name, tensor.role = name, parameter_role(name)
+    return tensor
+
+
+PROBE_STEPS = 3
+"""Updates of the probe that verifies a declared elementwise update."""
+
+
+def _verify_elementwise(method: Method, params: dict[str, torch.Tensor]) -> None:
+    """Refuse a declared elementwise method whose optimizer updates two stacked runs unlike each alone.
+
+    The probe: two runs of random values of the model's shapes, each pushed ``PROBE_STEPS``
+    times along its own fixed random gradient (the second's a hundred times the first's, so
+    that a statistic shared by the runs shows), stacked and each alone. The updates are
+    compared, not the weights, since an update may be tiny (Prodigy's first steps).
+    """
+    generator = torch.Generator().manual_seed(0)
+    values = {k: torch.randn((2, *v.shape[1:]), generator=generator).to(v) for k, v in params.items()}
+    scale = torch.tensor([1.0, 100.0])
+    grads = {
+        k: torch.randn(v.shape, generator=generator).to(v) * scale.view(2, *[1] * (v.dim() - 1)).to(v)
+        for k, v in values.items()
+    }
+
+    def trained(rows: slice) -> dict[str, torch.Tensor]:
+        tensors = {k: _named(v[rows].clone(), k) for k, v in values.items()}
+        optimizer = method.optimizer(list(tensors.values()))
+        for _ in range(PROBE_STEPS):
+            for k, tensor in tensors.items():
+                tensor.grad = grads[k][rows].clone()
+            optimizer.step()
+        return tensors
+
+    together, first, second = trained(slice(0, 2)), trained(slice(0, 1)), trained(slice(1, 2))
+    for name, stacked in together.items():
+        moved, moved_alone = stacked - values[name], torch.cat([first[name], second[name]]) - values[name]
+        gap = float((moved - moved_alone).abs().max())
+        if gap > 1e-4 * float(moved_alone.abs().max()):
+            raise MethodError(
+                f"{method.source} declares ELEMENTWISE = True, but its optimizer updates two stacked runs unlike each "
+                f"run alone (parameter {name}, by up to {gap:.3g} after {PROBE_STEPS} updates): something in its "
+                "update is shared across the whole tensor (a global step size, a norm). Remove ELEMENTWISE = True, "
+                "so that each run gets its own optimizer."
+            )
+
+
+def _global_random_state(device: torch.device) -> torch.Tensor:
+    """The state of torch's global generator for ``device``."""
+    return torch.get_rng_state() if device.type == "cpu" else torch.get_device_module(device).get_rng_state(device)
+
+
+def _set_global_random_state(device: torch.device, state: torch.Tensor) -> None:
+    if device.type == "cpu":
+        torch.set_rng_state(state)
+    else:
+        torch.get_device_module(device).set_rng_state(state, device)
 
 
 def default_runs_per_pass(device: torch.device) -> int:
@@ -326,19 +432,18 @@ def train_runs(
 ) -> list[RunResult]:
     """Train ``method`` on each (task, seed) run; one result per run, in order.
 
-    Runs of tasks sharing an operation, version and budget are stacked (at most
-    ``options.max_stack`` per stack) when the method's update is elementwise and its forward
-    pass deterministic.
+    Runs of tasks sharing an operation, version and budget are stacked, at most
+    ``options.max_stack`` per stack.
     """
     options = options or TrainingOptions()
     device = resolve_device(options.device)
     results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
-    stackable = method.is_elementwise() and not method.stochastic_forward
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):
         budget = task.budget
-        key = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps) if stackable else (index,)
-        groups.setdefault(key, []).append(index)
+        groups.setdefault((task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps), []).append(
+            index
+        )
     for members in groups.values():
         for lo in range(0, len(members), options.max_stack):
             chunk = members[lo : lo + options.max_stack]
@@ -347,7 +452,6 @@ def train_runs(
                 method,
                 device,
                 options.precision,
-                stackable,
                 options.model,
                 options.runs_per_pass,
             )

@@ -8,18 +8,25 @@ count; a method owns only the update. A method file defines:
 ``make_optimizer(params, **hyperparameters) -> torch.optim.Optimizer``
     Any optimizer, from torch, a pip package or the file itself. Gradient filters (Grokfast),
     update noise and decay toward the initialization are optimizers that wrap or subclass one.
+    Each tensor of ``params`` carries its name (``p.param_name``, e.g. ``"h0.attn.qkv.weight"``)
+    and its role (``p.role``: ``"embedding"``, ``"hidden"`` for the blocks' weight matrices,
+    ``"vector"`` for biases and layer norms, ``"output"`` for the output layer), so a method can
+    split them, e.g. Muon on the hidden matrices and AdamW on the rest, or no decay on vectors.
+    An optimizer with ``eval()`` and ``train()`` methods (schedule-free's convention) is put
+    in eval mode for every evaluation and back in train mode after it, so that evaluation sees
+    the weights the method means to be evaluated (schedule-free's averaged weights, an EMA).
 
 and optionally:
 
 ``NAME`` (str)
     Shown in tables; defaults to the file's stem.
 ``ELEMENTWISE`` (bool)
-    True when each parameter element's update depends only on that element's own history.
-    Runs of such a method are trained stacked, as one computation, and the optimizer sees
-    tensors with a leading run dimension. When it is not declared, it is detected: true for
-    torch's own elementwise optimizers (SGD, Adam, AdamW, …) and false otherwise, so an update
-    with norms, projections or orthogonalization over a tensor is trained one run at a time,
-    and its optimizer sees each parameter in its natural shape.
+    True when each parameter element's update depends only on that element's own history:
+    one optimizer then updates a whole stack of runs, seeing tensors with a leading run
+    dimension. Otherwise each run of the stack gets its own optimizer, which sees each
+    parameter in its natural shape (a view of the stack). When it is not declared, it is
+    detected: true for torch's own elementwise optimizers (SGD, Adam, AdamW, …) and false
+    otherwise, so an update with norms, projections or orthogonalization is always exact.
 ``DROPOUT`` (float)
     Residual dropout probability of the model, 0 by default.
 ``WEIGHT_NOISE`` (float)
@@ -28,12 +35,21 @@ and optionally:
 ``BATCH_SIZE`` (int or ``"full"``)
     Equations per update instead of the task's rule (capped at the training set); ``"full"``
     is full-batch training. The budget still counts updates.
+``HARNESS_WARMUP`` (bool)
+    True by default: the harness multiplies every parameter group's ``lr`` by the task's
+    linear warmup factor before each update (min(1, (update + 1) / warmup_steps)). False
+    leaves ``lr`` alone, for an optimizer that owns its schedule (schedule-free's own warmup).
 
-A method that draws random numbers in the forward pass (dropout, weight noise) is trained
-one run at a time, so its random stream is the same as alone. Before each stack is trained,
-torch's global random generator is seeded from the (first) run's seed, so a method that draws
-random numbers in its update (update noise) is reproducible; such a method declares
-``ELEMENTWISE = False`` so that each run trains alone and draws its own stream.
+A declared ``ELEMENTWISE = True`` is verified when a stack is built: the optimizer updates two
+stacked probe runs (random values and gradients, of the model's shapes, the second's gradients
+a hundred times larger) for three steps, and each run alone; an update that couples the runs
+(a step size shared over all elements, as Prodigy's) is refused with an error saying so.
+
+Dropout and weight noise draw from per-run generators seeded from the run's seed. Each run
+also has its own state of torch's global generator, seeded from its seed and swapped in around
+its optimizer step, so a method that draws random numbers in its update (update noise) draws
+the same numbers stacked or alone, provided it declares ``ELEMENTWISE = False`` (one optimizer
+per run; a single optimizer over the stack would draw from the first run's stream).
 """
 
 from __future__ import annotations
@@ -66,7 +82,7 @@ ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "R
 """torch.optim optimizers (exactly these classes, not subclasses) known to update elementwise."""
 
 
-FIELDS = ("NAME", "HYPERPARAMETERS", "ELEMENTWISE", "DROPOUT", "WEIGHT_NOISE", "BATCH_SIZE")
+FIELDS = ("NAME", "HYPERPARAMETERS", "ELEMENTWISE", "DROPOUT", "WEIGHT_NOISE", "BATCH_SIZE", "HARNESS_WARMUP")
 """The data fields of a method file."""
 CORE_MODULES = frozenset({"torch", "numpy", "grokbench"})
 """Modules every grokbench install has, which a method may import without declaring them."""
@@ -94,6 +110,8 @@ class Method:
     """Std of the Gaussian noise added to weights in each training forward pass."""
     batch_size: int | str | None = None
     """Equations per update instead of the task's rule; ``"full"`` for the whole training set."""
+    harness_warmup: bool = True
+    """Whether the harness applies the task's learning-rate warmup; False when the optimizer owns its schedule."""
     source: str = ""
     """Path of the method file."""
 
@@ -106,7 +124,10 @@ class Method:
     @property
     def hyperparameter_hash(self) -> str:
         """A short hash of the hyperparameters and forward-pass options, for result keys."""
-        payload = json.dumps([self.hyperparameters, self.dropout, self.weight_noise, self.batch_size], sort_keys=True)
+        options = [self.hyperparameters, self.dropout, self.weight_noise, self.batch_size]
+        if not self.harness_warmup:  # recorded only when set, so the keys of existing runs stay as they are
+            options.append("no harness warmup")
+        payload = json.dumps(options, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     @property
@@ -131,14 +152,13 @@ class Method:
             )
         return optimizer
 
-    def is_elementwise(self) -> bool:
-        """Declared, or detected by building the optimizer on a dummy parameter."""
+    def is_elementwise(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Declared, or detected from ``optimizer``, the method's optimizer built for one run."""
         if self.elementwise is not None:
             return self.elementwise
         import torch
 
-        probe = self.optimizer([torch.zeros(1, requires_grad=True)])
-        return type(probe) in tuple(getattr(torch.optim, name) for name in ELEMENTWISE_OPTIMIZERS)
+        return type(optimizer) in tuple(getattr(torch.optim, name) for name in ELEMENTWISE_OPTIMIZERS)
 
 
 def _syntax_error(path: Path, exc: SyntaxError) -> MethodError:
@@ -292,5 +312,6 @@ def _method(fields: Any, make_optimizer: Callable[..., torch.optim.Optimizer], p
         elementwise=elementwise,
         dropout=float(_field(fields, "DROPOUT", (int, float), 0.0, path)),
         weight_noise=float(_field(fields, "WEIGHT_NOISE", (int, float), 0.0, path)),
+        harness_warmup=_field(fields, "HARNESS_WARMUP", bool, True, path),
         source=str(path),
     )

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -116,6 +117,21 @@ def non_embedding_parameter_count(config: ModelConfig) -> int:
     )
 
 
+ROLES = ("embedding", "hidden", "vector", "output")
+"""What a parameter is, for methods that treat kinds differently (``methods`` documents them)."""
+
+
+def parameter_role(name: str) -> str:
+    """The role of the parameter ``name``: embedding, hidden (a block's weight matrix), vector, or output."""
+    if name.endswith("_embedding"):
+        return "embedding"
+    if name == "head":
+        return "output"
+    if name.endswith(".bias") or ".ln" in name or name.startswith("ln_"):
+        return "vector"
+    return "hidden"
+
+
 def init_parameters(config: ModelConfig, seed: int) -> dict[str, torch.Tensor]:
     """One run's initial parameters, drawn on the CPU from ``seed`` so every device starts alike.
 
@@ -164,10 +180,21 @@ def _layer_norm(x: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> 
     return F.layer_norm(x, x.shape[-1:]) * weight.view(shape) + bias.view(shape)
 
 
-def _dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
-    if p == 0.0 or generator is None:
+Generators = Sequence[torch.Generator]
+"""One random generator per run of the stack: each run's dropout draws from its own stream."""
+
+
+def per_run_random(shape: torch.Size, generators: Generators, device: torch.device, normal: bool) -> torch.Tensor:
+    """A ``(R, *shape[1:])`` tensor of uniform (or standard normal) numbers, run ``r``'s drawn from ``generators[r]``,
+    so a run draws the same numbers whichever runs share its stack."""
+    draw = torch.randn if normal else torch.rand
+    return torch.stack([draw(shape[1:], generator=generator, device=device) for generator in generators])
+
+
+def _dropout(x: torch.Tensor, p: float, generators: Generators | None) -> torch.Tensor:
+    if p == 0.0 or generators is None:
         return x
-    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    keep = per_run_random(x.shape, generators, x.device, normal=False) >= p
     return x * keep / (1 - p)
 
 
@@ -193,30 +220,30 @@ def _mlp(h: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig) -> to
 
 
 def _block(
-    x: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool, generator: torch.Generator | None
+    x: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool, generators: Generators | None
 ) -> torch.Tensor:
     """One transformer block, post-LN or pre-LN as the architecture says."""
     arch = config.architecture
     attention_dropout = config.dropout if arch.attention_dropout else 0.0
     if arch.norm == "pre":
         attended = _attention(_layer_norm(x, p, "ln1"), p, config, last)
-        x = (x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generator)
-        return x + _dropout(_mlp(_layer_norm(x, p, "ln2"), p, config), config.dropout, generator)
+        x = (x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generators)
+        return x + _dropout(_mlp(_layer_norm(x, p, "ln2"), p, config), config.dropout, generators)
     attended = _attention(x, p, config, last)
-    x = _layer_norm((x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generator), p, "ln1")
-    return _layer_norm(x + _dropout(_mlp(x, p, config), config.dropout, generator), p, "ln2")
+    x = _layer_norm((x[:, :, -1:] if last else x) + _dropout(attended, attention_dropout, generators), p, "ln1")
+    return _layer_norm(x + _dropout(_mlp(x, p, config), config.dropout, generators), p, "ln2")
 
 
 def forward(
     params: dict[str, torch.Tensor],
     tokens: torch.Tensor,
     config: ModelConfig,
-    dropout_generator: torch.Generator | None = None,
+    dropout_generators: Generators | None = None,
 ) -> torch.Tensor:
     """Logits ``(R, B, num_symbols)`` for the answer of each equation.
 
     ``tokens`` is ``(R, B, 4)`` (each run its own batch) or ``(B, 4)`` (one batch for all runs).
-    Dropout is applied only when a ``dropout_generator`` is given (training).
+    Dropout is applied only when ``dropout_generators`` (one per run) are given (training).
     """
     table = params["token_embedding"]
     runs = table.shape[0]
@@ -232,7 +259,7 @@ def forward(
         x = x + sinusoidal_positions(d).to(device=x.device, dtype=x.dtype)
     for i in range(config.layers):
         block = {key[len(f"h{i}.") :]: value for key, value in params.items() if key.startswith(f"h{i}.")}
-        x = _block(x, block, config, i == config.layers - 1, dropout_generator)
+        x = _block(x, block, config, i == config.layers - 1, dropout_generators)
     answer = x[:, :, -1]  # (R, B, d)
     if config.architecture.norm == "pre":
         answer = _layer_norm(answer, params, "ln_f")

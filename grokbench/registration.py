@@ -14,17 +14,17 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import gymnasium
 from tabulate import tabulate
 
 from grokbench import error
-from grokbench.envs import register_env
 from grokbench.operations import OPERATIONS
+from grokbench.task import Task
 
-if TYPE_CHECKING:
-    from grokbench.task import Task
-
+NAMESPACE = "grokbench"
+"""Gymnasium namespace of the tasks' environments: ``gymnasium.make("grokbench/S5-square-0.3")``."""
 ID_GRAMMAR = "<stem>-<fraction>[-v<N>]"
 ID_PATTERN = re.compile(
     r"(?P<stem>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*?)-(?P<fraction>[0-9]*\.?[0-9]+)(?:-v(?P<version>[1-9][0-9]*))?", re.ASCII
@@ -112,7 +112,8 @@ def register(id: str, **kwargs: Any) -> TaskSpec:
         )
     new_spec = TaskSpec(id=id, operation=stem, fraction=float(fraction_text), version=version, **kwargs)
     registry[id] = new_spec
-    register_env(id)
+    # The Gymnasium view; the entry point is a string, so this module need not import grokbench.envs.
+    gymnasium.register(id=f"{NAMESPACE}/{id}", entry_point="grokbench.envs:TaskEnv", kwargs={"task_id": id})
     return new_spec
 
 
@@ -153,8 +154,6 @@ def spec(id: str) -> TaskSpec:
 
 def make(id: str, **overrides: Any) -> Task:
     """Build the task ``id``; ``overrides`` (``max_steps``, ``batch_size``, ``outliers``) are recorded in its spec."""
-    from grokbench.task import Task
-
     unknown = sorted(set(overrides) - set(OVERRIDABLE))
     if unknown:
         raise error.InvalidOverride(

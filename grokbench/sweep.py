@@ -11,12 +11,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grokbench.architectures import REFERENCE, Architecture
+from grokbench.architectures import REFERENCE, Architecture, get_model
 from grokbench.harness import ProgressCallback, ResultCallback, TrainingOptions, train_runs
 from grokbench.methods import Method
 from grokbench.results import RunResult, new_result, run_key
 from grokbench.store import Store
-from grokbench.suites import make_tasks
+from grokbench.suites import Suite, make_tasks
 from grokbench.task import Task
 
 
@@ -55,6 +55,26 @@ def plan(
     stored = store.keys()
     missing = [run for run, key in zip(runs, keys, strict=True) if key not in stored]
     return SweepPlan(method, model, runs, keys, missing)
+
+
+def plan_suite(method: Method, suite: Suite, store: Store, model: Architecture | None = None) -> SweepPlan:
+    """The sweep of ``method`` over every task and seed of ``suite``, on the suite's model unless ``model``."""
+    return plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps, model or get_model(suite.model))
+
+
+def train_plans(
+    plans: Sequence[SweepPlan],
+    store: Store,
+    *,
+    device: str | None = None,
+    progress: ProgressCallback | None = None,
+    on_result: ResultCallback | None = None,
+) -> list[RunResult]:
+    """Train what each sweep misses, then return every run of every sweep as stored, in order:
+    the one run-and-collect step of ``grokbench run`` and ``grokbench submit``."""
+    for sweep in plans:
+        run_sweep(sweep, store, device=device, progress=progress, on_result=on_result)
+    return [result for sweep in plans for result in sweep.results(store)]
 
 
 def run_sweep(

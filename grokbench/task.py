@@ -13,12 +13,13 @@ import numpy as np
 
 from grokbench import error
 from grokbench.operations import OPERATIONS
-from grokbench.registration import TaskSpec
 from grokbench.splits import content_hash, equation_order, train_size
 
 if TYPE_CHECKING:
     import datasets
     import torch
+
+    from grokbench.registration import TaskSpec
 
 CITATION = """@article{power2022grokking,
   title   = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},

@@ -1,5 +1,6 @@
 import subprocess
 import sysconfig
+import textwrap
 from pathlib import Path
 
 import gymnasium
@@ -33,3 +34,15 @@ def cli():
         return subprocess.run([str(script), *args], capture_output=True, text=True, check=check, cwd=cwd)
 
     return run
+
+
+@pytest.fixture
+def method_file(tmp_path):
+    """Write a method file from (indented) source text and return its path."""
+
+    def write(body, name="method.py"):
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(body))
+        return path
+
+    return write

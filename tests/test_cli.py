@@ -1,5 +1,7 @@
 """The command line, as a user reaches it."""
 
+import json
+
 import pytest
 import torch
 from click.testing import CliRunner
@@ -110,3 +112,13 @@ def test_a_failed_train_leaves_no_output_folder_and_debug_shows_the_traceback(cl
     assert not (tmp_path / "out").exists()
     debug = cli("--debug", *args)
     assert debug.returncode == 1 and "Traceback" in debug.stderr and f'File "{method}", line 3' in debug.stderr
+
+
+def test_train_command_writes_curves_plot_and_table(cli, tmp_path):
+    result = cli(
+        "train", "Z97-add-0.5", "--seeds", "2", "--max-steps", "20", "--out", str(tmp_path / "run"), check=True
+    )
+    assert "steps→99% val" in result.stdout and "Z97-add-0.5-v1" in result.stdout
+    records = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert [r["seed"] for r in records] == [0, 1] and records[0]["steps"] == [0, 10, 20]
+    assert (tmp_path / "run" / "curves.png").read_bytes().startswith(b"\x89PNG")

@@ -3,7 +3,6 @@
 import json
 import math
 import re
-import textwrap
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import torch
 import grokbench
 from grokbench.error import Error
 from grokbench.harness import TrainingOptions, _Stack, train
-from grokbench.methods import DEFAULT_METHOD, MethodError, load_method, read_method, third_party_imports
+from grokbench.methods import BASELINES, DEFAULT_METHOD, MethodError, load_method
 
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
 
@@ -20,12 +19,6 @@ CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
 @pytest.fixture(scope="module")
 def adamw():
     return load_method(DEFAULT_METHOD)
-
-
-def write_method(tmp_path, body, name="method.py"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body))
-    return path
 
 
 def assert_same_trajectory(a, b):
@@ -51,18 +44,177 @@ def test_stacked_runs_follow_the_trajectories_they_follow_alone(adamw, device):
         assert s.train_loss[-1] < s.train_loss[0]
 
 
-def test_a_run_leaving_the_stack_does_not_change_the_others(adamw):
+BASELINE_FILES = sorted(p.name for p in BASELINES.glob("*.py") if p.name != "__init__.py")
+
+MUON = """
+import torch
+HYPERPARAMETERS = {"lr": 0.02, "adamw_lr": 1e-3}
+
+class MuonAdamW(torch.optim.Optimizer):
+    # torch's Muon on the hidden matrices, AdamW on the rest, behind one optimizer
+
+    def __init__(self, params, lr, adamw_lr):
+        params = list(params)
+        self.muon = torch.optim.Muon([p for p in params if p.role == "hidden"], lr=lr)
+        self.adamw = torch.optim.AdamW([p for p in params if p.role != "hidden"], lr=adamw_lr, weight_decay=1.0)
+        super().__init__(params, {})
+        self.param_groups = self.muon.param_groups + self.adamw.param_groups
+
+    def step(self, closure=None):
+        self.muon.step()
+        self.adamw.step()
+
+def make_optimizer(params, lr, adamw_lr):
+    return MuonAdamW(params, lr, adamw_lr)
+"""
+SCHEDULE_FREE = """
+import schedulefree
+HARNESS_WARMUP = False  # schedule-free warms up itself
+HYPERPARAMETERS = {"lr": 1e-3, "warmup_steps": 10, "weight_decay": 1.0}
+def make_optimizer(params, lr, warmup_steps, weight_decay):
+    return schedulefree.AdamWScheduleFree(params, lr=lr, warmup_steps=warmup_steps, weight_decay=weight_decay)
+"""
+PRODIGY = """
+import prodigyopt
+HYPERPARAMETERS = {"lr": 1.0}
+def make_optimizer(params, lr):
+    return prodigyopt.Prodigy(params, lr=lr)
+"""
+LION = """
+from lion_pytorch import Lion
+HYPERPARAMETERS = {"lr": 1e-4, "weight_decay": 1.0}
+def make_optimizer(params, lr, weight_decay):
+    return Lion(params, lr=lr, weight_decay=weight_decay)
+"""
+
+
+def method_under_test(name, method_file):
+    """A baseline by file name, or a method file of an optimizer from torch or a pip package."""
+    sources = {"muon": MUON, "lion": LION, "schedulefree": SCHEDULE_FREE, "prodigy": PRODIGY}
+    if name in sources:
+        if name in PIP_PACKAGES:
+            pytest.importorskip(PIP_PACKAGES[name])
+        return load_method(method_file(sources[name]))
+    return load_method(BASELINES / name)
+
+
+PIP_PACKAGES = {"lion": "lion_pytorch", "schedulefree": "schedulefree", "prodigy": "prodigyopt"}
+
+
+@pytest.mark.parametrize("name", [*BASELINE_FILES, "muon", "lion", "schedulefree", "prodigy"])
+def test_every_method_stacks_exactly(name, method_file):
+    # Two seeds stacked in one forward/backward pass (as on a GPU) against the second alone.
+    method = method_under_test(name, method_file)
+    task = grokbench.make("Z97-add-0.05", max_steps=10)
+    stacked = train(task, method, [0, 1], device="cpu", runs_per_pass=2)
+    alone = train(task, method, [1], device="cpu")[0]
+    assert [r.stacked_runs for r in stacked] == [2, 2]
+    assert_same_trajectory(stacked[1], alone)
+    assert stacked[0].train_loss[1:] != stacked[1].train_loss[1:]  # the runs are not copies of each other
+
+
+LEAVING = ["adamw.py", "grokfast_ema.py", "adamw_decay_to_init.py", "orthogonal_adamw.py"]
+LEAVING += ["adam_dropout.py", "adam_update_noise.py", "adam_weight_noise.py", "muon", "schedulefree"]
+
+
+@pytest.mark.parametrize("name", LEAVING)
+def test_a_run_leaving_the_stack_does_not_change_the_others(name, method_file):
+    method = method_under_test(name, method_file)
     task = grokbench.make("Z97-add-0.05")
-    three = _Stack([(task, 0), (task, 1), (task, 2)], adamw, torch.device("cpu"), "float32", elementwise=True)
-    two = _Stack([(task, 0), (task, 2)], adamw, torch.device("cpu"), "float32", elementwise=True)
-    for step in range(40):
-        if step == 20:
+    three = _Stack([(task, 0), (task, 1), (task, 2)], method, torch.device("cpu"), "float32", runs_per_pass=3)
+    two = _Stack([(task, 0), (task, 2)], method, torch.device("cpu"), "float32", runs_per_pass=2)
+    for step in range(12):
+        if step == 6:
             three.keep_only([0, 2])
         three.step(step, 10)
         two.step(step, 10)
     left, alone = three.evaluate(), two.evaluate()
-    for name, values in left.items():
-        np.testing.assert_allclose(values, alone[name], rtol=1e-5, atol=1e-6)
+    for curve, values in left.items():
+        np.testing.assert_allclose(values, alone[curve], rtol=1e-5, atol=1e-6, err_msg=curve)
+
+
+def test_make_optimizer_sees_each_parameter_by_name_and_role(method_file):
+    path = method_file(
+        """
+        import torch
+        SEEN = []
+        HYPERPARAMETERS = {}
+        def make_optimizer(params):
+            SEEN[:] = [(p.param_name, p.role, tuple(p.shape)) for p in params]
+            return torch.optim.SGD(params, lr=0.1)
+        """
+    )
+    method = load_method(path)
+    _Stack([(grokbench.make("Z97-add-0.3"), 0)], method, torch.device("cpu"), "float32")
+    seen = {name: (role, shape) for name, role, shape in method.make_optimizer.__globals__["SEEN"]}
+    assert seen["token_embedding"] == ("embedding", (1, 99, 128)) and seen["head"] == ("output", (1, 128, 97))
+    assert seen["h1.mlp.fc.weight"] == ("hidden", (1, 128, 512)) and seen["h0.ln1.bias"] == ("vector", (1, 128))
+    assert sum(role == "hidden" for role, _ in seen.values()) == 8
+
+
+def test_schedule_free_is_evaluated_at_its_averaged_weights(method_file):
+    method = method_under_test("schedulefree", method_file)
+    stack = _Stack([(grokbench.make("Z97-add-0.3"), 0)], method, torch.device("cpu"), "float32")
+    for step in range(20):
+        stack.step(step, 10)
+    reported = stack.evaluate()
+    optimizer = stack.runs.optimizers[0]
+    optimizer.eval()
+    averaged = stack._metrics()
+    optimizer.train()
+    training = stack._metrics()
+    for curve in CURVES:
+        np.testing.assert_allclose(
+            reported[curve], averaged[curve], rtol=1e-6, err_msg=curve
+        )  # eval() and train() round a little
+    assert reported["train_loss"] != pytest.approx(training["train_loss"])
+
+
+def test_a_false_elementwise_declaration_is_refused(method_file):
+    pytest.importorskip("prodigyopt")
+    path = method_file("ELEMENTWISE = True\n" + PRODIGY)
+    message = (
+        re.escape(
+            f"{path} declares ELEMENTWISE = True, but its optimizer updates two stacked runs unlike each run alone "
+        )
+        + r"\(parameter [\w.]+, by up to \S+ after 3 updates\): something in its update is shared across the whole "
+        + re.escape(
+            "tensor (a global step size, a norm). Remove ELEMENTWISE = True, so that each run gets its own optimizer."
+        )
+    )
+    with pytest.raises(MethodError, match=f"^{message}$"):
+        _Stack([(grokbench.make("Z97-add-0.3"), 0)], load_method(path), torch.device("cpu"), "float32")
+
+
+def test_an_elementwise_claim_refuted_by_the_optimizer_state_is_an_error(method_file):
+    path = method_file(
+        """
+        import torch
+        ELEMENTWISE = True
+        HYPERPARAMETERS = {"lr": 1e-3}
+
+        class RowNormAdam(torch.optim.Adam):
+            # keeps one number per row: its update is not elementwise, whatever the file says
+            def step(self, closure=None):
+                loss = super().step(closure)
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        self.state[p]["row_norm"] = p.detach().norm(dim=-1)
+                return loss
+
+        def make_optimizer(params, lr):
+            return RowNormAdam(params, lr=lr)
+        """,
+    )
+    task = grokbench.make("Z97-add-0.05")
+    stack = _Stack([(task, 0), (task, 1)], load_method(path), torch.device("cpu"), "float32")
+    stack.step(0, 10)
+    message = (
+        f"The optimizer of {path} keeps state 'row_norm' of shape (2, 99) for a parameter of shape (2, 99, 128): "
+        "its update is not elementwise. Declare ELEMENTWISE = False."
+    )
+    with pytest.raises(MethodError, match=re.escape(message)):
+        stack.keep_only([1])
 
 
 def test_training_is_deterministic_on_cpu(adamw):
@@ -82,10 +234,9 @@ def test_result_record(adamw):
     json.dumps(result.to_dict())
 
 
-def test_divergence_is_reported_not_raised(tmp_path):
+def test_divergence_is_reported_not_raised(method_file):
     method = load_method(
-        write_method(
-            tmp_path,
+        method_file(
             """
             import torch
             HYPERPARAMETERS = {"lr": 1e30}
@@ -99,10 +250,9 @@ def test_divergence_is_reported_not_raised(tmp_path):
     assert all(r.updates < 200 for r in results)
 
 
-def test_non_elementwise_update_is_detected_and_sees_natural_shapes(tmp_path):
+def test_non_elementwise_update_is_detected_and_sees_natural_shapes(method_file):
     method = load_method(
-        write_method(
-            tmp_path,
+        method_file(
             """
             import torch
             SHAPES = []
@@ -124,38 +274,26 @@ def test_non_elementwise_update_is_detected_and_sees_natural_shapes(tmp_path):
             """,
         )
     )
-    assert not method.is_elementwise()
+    assert not method.is_elementwise(method.optimizer([torch.zeros(2, 2, requires_grad=True)]))
     task = grokbench.make("Z97-add-0.3", max_steps=20)
     together = train(task, method, [0, 1], device="cpu")
     alone = train(task, method, [1], device="cpu")[0]
-    assert [r.stacked_runs for r in together] == [1, 1]
+    assert [r.stacked_runs for r in together] == [2, 2]
     assert_same_trajectory(together[1], alone)
     shapes = set(method.make_optimizer.__globals__["SHAPES"])
     assert (99, 128) in shapes and (128, 97) in shapes and not any(s[0] == 1 for s in shapes)
 
 
-def test_optimizer_from_a_pip_package_is_used_unchanged(tmp_path):
-    lion = pytest.importorskip("lion_pytorch")
-    method = load_method(
-        write_method(
-            tmp_path,
-            """
-            from lion_pytorch import Lion
-            HYPERPARAMETERS = {"lr": 1e-4, "weight_decay": 1.0}
-            def make_optimizer(params, lr, weight_decay):
-                return Lion(params, lr=lr, weight_decay=weight_decay)
-            """,
-        )
-    )
-    assert issubclass(lion.Lion, torch.optim.Optimizer)
+def test_optimizer_from_a_pip_package_is_used_unchanged(method_file):
+    method = method_under_test("lion", method_file)
+    assert issubclass(pytest.importorskip("lion_pytorch").Lion, torch.optim.Optimizer)
     result = train(grokbench.make("Z97-add-0.3", max_steps=30), method, [0], device="cpu")[0]
     assert result.status == "completed" and result.train_loss[-1] < result.train_loss[0]
 
 
-def test_dropout_and_weight_noise_are_expressible_and_reproducible(tmp_path):
+def test_dropout_and_weight_noise_are_expressible_and_reproducible(method_file):
     method = load_method(
-        write_method(
-            tmp_path,
+        method_file(
             """
             import torch
             DROPOUT = 0.1
@@ -168,111 +306,9 @@ def test_dropout_and_weight_noise_are_expressible_and_reproducible(tmp_path):
     )
     task = grokbench.make("Z97-add-0.3", max_steps=20)
     first, second = train(task, method, [0, 1], device="cpu"), train(task, method, [0, 1], device="cpu")
-    assert [r.stacked_runs for r in first] == [1, 1]
+    assert [r.stacked_runs for r in first] == [2, 2]
     for a, b in zip(first, second, strict=True):
         assert_same_trajectory(a, b)
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        (
-            "HYPERPARAMETERS = {}\n",
-            "defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer.",
-        ),
-        ("def make_optimizer(params):\n    pass\n", "HYPERPARAMETERS in {path} must be a dict, not NoneType."),
-        (
-            "HYPERPARAMETERS = {}\nELEMENTWISE = 1\ndef make_optimizer(params):\n    pass\n",
-            "ELEMENTWISE in {path} must be a bool, not int.",
-        ),
-        (
-            "HYPERPARAMETERS = {'f': print}\ndef make_optimizer(params, f):\n    pass\n",
-            "HYPERPARAMETERS in {path} must be JSON-serializable",
-        ),
-    ],
-)
-def test_method_file_errors_name_the_field(tmp_path, body, message):
-    path = write_method(tmp_path, body)
-    with pytest.raises(MethodError, match=re.escape(message.format(path=path))):
-        load_method(path)
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ("HYPERPARAMETERS = {}\ndef make_optimizer(params:\n", "{path}, line 2: syntax error: '(' was never closed."),
-        (
-            "import lion_pytorch_not_installed\n",
-            "{path}, line 1 imports lion_pytorch_not_installed, which is not installed: "
-            "`pip install lion_pytorch_not_installed` (the package's name on PyPI may differ), or remove the import.",
-        ),
-        (
-            "HYPERPARAMETERS = {}\nSCALE = 1 / 0\n",
-            "{path}, line 2: loading the method file raised ZeroDivisionError: division by zero "
-            "(`grokbench --debug ...` shows the whole traceback).",
-        ),
-        (
-            "HYPERPARAMETERS = {'lr': 1, 'momentum': 0.9}\ndef make_optimizer(params, lr):\n    pass\n",
-            "HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): got an unexpected keyword argument "
-            "'momentum'. Its keys must be make_optimizer's keyword arguments.",
-        ),
-        (
-            "HYPERPARAMETERS = {}\ndef make_optimizer(params, lr):\n    pass\n",
-            "HYPERPARAMETERS in {path} do not fit make_optimizer(params, ...): missing a required argument: 'lr'. "
-            "Its keys must be make_optimizer's keyword arguments.",
-        ),
-    ],
-)
-def test_broken_method_files_give_one_clear_error_with_the_line(tmp_path, body, message):
-    path = write_method(tmp_path, body)
-    with pytest.raises(MethodError, match=f"^{re.escape(message.format(path=path))}$"):
-        load_method(path)
-
-
-def test_an_exception_inside_make_optimizer_names_the_file_and_line(tmp_path):
-    path = write_method(tmp_path, "HYPERPARAMETERS = {}\ndef make_optimizer(params):\n    return {}['lr']\n")
-    message = (
-        f"make_optimizer in {path}, line 3 raised KeyError: 'lr'. Fix the method file "
-        "(`grokbench --debug ...` shows the whole traceback)."
-    )
-    with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
-        load_method(path).is_elementwise()
-
-
-def test_make_optimizer_must_return_an_optimizer(tmp_path):
-    path = write_method(tmp_path, "HYPERPARAMETERS = {}\ndef make_optimizer(params):\n    return params\n")
-    with pytest.raises(
-        MethodError, match=re.escape(f"make_optimizer in {path} returned list; it must return a torch.optim.Optimizer.")
-    ):
-        load_method(path).is_elementwise()
-
-
-def test_train_command_writes_curves_plot_and_table(cli, tmp_path):
-    result = cli(
-        "train", "Z97-add-0.5", "--seeds", "2", "--max-steps", "20", "--out", str(tmp_path / "run"), check=True
-    )
-    assert "steps→99% val" in result.stdout and "Z97-add-0.5-v1" in result.stdout
-    records = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert [r["seed"] for r in records] == [0, 1] and records[0]["steps"] == [0, 10, 20]
-    assert (tmp_path / "run" / "curves.png").read_bytes().startswith(b"\x89PNG")
-
-
-def test_a_method_file_is_read_without_running_it(tmp_path):
-    path = write_method(
-        tmp_path,
-        "import not_installed_anywhere\nfrom not_installed_anywhere import make_optimizer\n"
-        "NAME = 'Remote'\nHYPERPARAMETERS = {'lr': 1e-3}\nDROPOUT = 0.1\n",
-    )
-    method = read_method(path)
-    assert (method.name, method.hyperparameters, method.dropout) == ("Remote", {"lr": 1e-3}, 0.1)
-    assert third_party_imports(path) == ["not_installed_anywhere"]
-    computed = write_method(tmp_path, "HYPERPARAMETERS = dict(lr=1e-3)\ndef make_optimizer(params, lr):\n    pass\n")
-    message = (
-        f"{computed}, line 1: HYPERPARAMETERS must be a literal (numbers, strings, lists, dicts), "
-        "so that the method can be read without running it."
-    )
-    with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
-        read_method(computed)
 
 
 def test_training_options_refuse_an_unknown_precision():

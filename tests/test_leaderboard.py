@@ -16,12 +16,12 @@ from grokbench.leaderboard import (
     LEADERBOARD,
     START,
     LeaderboardError,
-    _summary,
     board_block,
     board_rows,
     entries,
     split_readme,
 )
+from grokbench.leaderboard.checks import summary
 from grokbench.results import RunResult
 from grokbench.suites import SUITES, Suite
 
@@ -208,7 +208,7 @@ def test_verify_reports_runs_that_do_not_reproduce(copy_of):
 
     tamper(copy_of, "lion", "results.json", claim_better)
     runs = [RunResult.from_dict(r) for r in json.loads((copy_of / "submissions/lion/results.json").read_text())]
-    (copy_of / "submissions/lion/summary.json").write_text(json.dumps(_summary(runs)))
+    (copy_of / "submissions/lion/summary.json").write_text(json.dumps(summary(runs)))
     result = invoke("leaderboard", "validate", "--board", copy_of)
     assert result.exit_code == 0, result.output  # consistent, but not true
     result = invoke("leaderboard", "verify", "lion", "--board", copy_of)

@@ -152,7 +152,7 @@ def test_dropout_sites(monkeypatch, model, masks_per_block):
     rates = []
     dropout = grokbench.model._dropout
     monkeypatch.setattr(grokbench.model, "_dropout", lambda x, p, g: rates.append(p) or dropout(x, p, g))
-    forward(params, torch.zeros((1, 4, SEQUENCE_LENGTH), dtype=torch.int64), config, torch.Generator().manual_seed(0))
+    forward(params, torch.zeros((1, 4, SEQUENCE_LENGTH), dtype=torch.int64), config, [torch.Generator().manual_seed(0)])
     assert sum(rate > 0 for rate in rates) == masks_per_block * config.layers
 
 
