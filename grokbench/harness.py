@@ -23,18 +23,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grokbench import error
+from grokbench import error, resume
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.devices import resolve_device
 from grokbench.methods import Method, MethodError
 from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_random
-from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result
+from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result, run_key
 from grokbench.sampler import batch_rows
 from grokbench.task import Budget, Task
 
@@ -206,6 +207,32 @@ class _Stack:
             self._build_stacked_optimizer([_select_state(self.optimizer.state[p], p, keep, self.method) for p in old])
             return
         self._point_views()  # the optimizers keep their views, and so their state, now over the new stack
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the stack's runs cannot rebuild from their task and seed: weights, optimizer state,
+        data-order position and random streams."""
+        runs = self.runs
+        return {
+            "epoch": runs.epoch.copy(),
+            "order": runs.order.cpu(),
+            "params": {k: v.cpu() for k, v in runs.params.items()},
+            "forward_generators": [generator.get_state() for generator in runs.forward_generators],
+            "update_random_states": list(runs.update_random_states),
+            "optimizers": [optimizer.state_dict() for optimizer in self._optimizers()],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()`` of a stack of the same runs."""
+        runs = self.runs
+        runs.epoch[:] = state["epoch"]
+        runs.order.copy_(state["order"])
+        for name, param in runs.params.items():  # in place: views and the optimizer keep pointing at them
+            param.copy_(state["params"][name])
+        for generator, generator_state in zip(runs.forward_generators, state["forward_generators"], strict=True):
+            generator.set_state(generator_state)
+        runs.update_random_states = list(state["update_random_states"])
+        for optimizer, optimizer_state in zip(self._optimizers(), state["optimizers"], strict=True):
+            optimizer.load_state_dict(optimizer_state)
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
@@ -399,6 +426,10 @@ class TrainingOptions:
     """Most runs trained as one computation."""
     runs_per_pass: int | None = None
     """Runs per forward/backward pass; None: ``default_runs_per_pass`` of the device."""
+    checkpoint_dir: str | None = None
+    """Folder of stack checkpoints (``grokbench.resume``): stacks save there and resume from there. None: none."""
+    checkpoint_every_s: float = 300.0
+    """Least seconds between two checkpoints of a stack (taken at evaluations); 0 saves at every evaluation."""
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -438,25 +469,30 @@ def train_runs(
     options = options or TrainingOptions()
     device = resolve_device(options.device)
     results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
+    keys = [run_key(result) for result in results]
+    folder = Path(options.checkpoint_dir) if options.checkpoint_dir else None
+
+    def train_stack(members: list[int], checkpoint: Path | None, saved: dict | None = None) -> None:
+        stack = _Stack(
+            [runs[i] for i in members], method, device, options.precision, options.model, options.runs_per_pass
+        )
+        budget = runs[members[0]][0].budget
+        _train_stack(stack, [results[i] for i in members], budget, options, progress, on_result, checkpoint, saved)
+
+    resumed = resume.resumable(folder, keys, str(device), options.precision) if folder else []
+    for path, members, saved in resumed:
+        train_stack(members, path, saved)
+    taken = {i for _, members, _ in resumed for i in members}
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):
-        budget = task.budget
-        groups.setdefault((task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps), []).append(
-            index
-        )
+        if index not in taken:
+            budget = task.budget
+            group = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps)
+            groups.setdefault(group, []).append(index)
     for members in groups.values():
         for lo in range(0, len(members), options.max_stack):
             chunk = members[lo : lo + options.max_stack]
-            stack = _Stack(
-                [runs[i] for i in chunk],
-                method,
-                device,
-                options.precision,
-                options.model,
-                options.runs_per_pass,
-            )
-            budget = runs[chunk[0]][0].budget
-            _train_stack(stack, [results[i] for i in chunk], budget, options.early_stop, progress, on_result)
+            train_stack(chunk, resume.checkpoint_path(folder, [keys[i] for i in chunk]) if folder else None)
     return results
 
 
@@ -464,16 +500,27 @@ def _train_stack(
     stack: _Stack,
     results: list[RunResult],
     budget: Budget,
-    early_stop: bool,
+    options: TrainingOptions,
     progress: ProgressCallback | None,
     on_result: ResultCallback | None,
+    checkpoint: Path | None,
+    saved: dict | None,
 ) -> None:
-    started = time.perf_counter()
-    eval_steps = set(budget.eval_steps().tolist())
+    """Train a stack to its end; with ``saved`` (a checkpoint of it), from where it was saved."""
+    first_step, elapsed = 0, 0.0
     for result in results:
         result.stacked_runs = len(results)
-    for step in range(budget.max_steps + 1):
-        if step in eval_steps:
+    if saved is not None:
+        stack.load_state_dict(saved["stack"])
+        for result, curves in zip(results, saved["results"], strict=True):
+            for name, value in curves.items():
+                setattr(result, name, value)
+        first_step, elapsed = saved["step"], saved["elapsed_s"]
+    started = time.perf_counter() - elapsed
+    last_save = time.perf_counter()
+    eval_steps = set(budget.eval_steps().tolist())
+    for step in range(first_step, budget.max_steps + 1):
+        if step in eval_steps and not (saved is not None and step == first_step):  # a checkpoint's step is evaluated
             metrics = stack.evaluate()
             keep = []
             for position, run_id in enumerate(stack.ids):
@@ -481,7 +528,7 @@ def _train_stack(
                 result.steps.append(step)
                 for name in CURVES:
                     getattr(result, name).append(float(metrics[name][position]))
-                status = ending_status(result, budget.max_steps, early_stop)
+                status = ending_status(result, budget.max_steps, options.early_stop)
                 if status is None:
                     keep.append(position)
                     continue
@@ -490,9 +537,28 @@ def _train_stack(
                 if on_result is not None:
                     on_result(result)
             if not keep:
+                if checkpoint is not None:
+                    checkpoint.unlink(missing_ok=True)
                 return
             if len(keep) < len(stack.ids):
                 stack.keep_only(keep)
+            if checkpoint is not None and time.perf_counter() - last_save >= options.checkpoint_every_s:
+                kept = [results[i] for i in stack.ids]
+                resume.save(
+                    checkpoint,
+                    {
+                        "keys": [run_key(result) for result in kept],
+                        "device": kept[0].device,
+                        "precision": kept[0].precision,
+                        "step": step,
+                        "elapsed_s": time.perf_counter() - started,
+                        "results": [
+                            {name: getattr(r, name) for name in ("steps", *CURVES, "stacked_runs")} for r in kept
+                        ],
+                        "stack": stack.state_dict(),
+                    },
+                )
+                last_save = time.perf_counter()
         stack.step(step, budget.warmup_steps)
         if progress is not None:
             progress(step + 1, [results[i] for i in stack.ids])

@@ -2,7 +2,9 @@
 
 A sweep first looks up which runs its store already holds and trains only the others, so a
 sweep that was killed resumes where it stopped; it claims each run before training it, so two
-sweeps over the same store never train or store a run twice.
+sweeps over the same store never train or store a run twice. Its stacks save checkpoints
+beside the store (``<store>.stacks/``, every ``checkpoint_every_s`` seconds), so a killed sweep
+loses at most the work since a stack's last checkpoint, not whole stacks.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from grokbench.architectures import REFERENCE, Architecture, get_model
 from grokbench.harness import ProgressCallback, ResultCallback, TrainingOptions, train_runs
@@ -77,6 +80,11 @@ def train_plans(
     return [result for sweep in plans for result in sweep.results(store)]
 
 
+def stack_checkpoints(store: Store) -> Path:
+    """The folder of the checkpoints of the stacks a sweep over ``store`` trains."""
+    return store.path.with_name(store.path.name + ".stacks")
+
+
 def run_sweep(
     sweep: SweepPlan,
     store: Store,
@@ -85,6 +93,7 @@ def run_sweep(
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
     poll_s: float = 5.0,
+    checkpoint_every_s: float = 300.0,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
@@ -100,7 +109,12 @@ def run_sweep(
         if on_result is not None:
             on_result(result)
 
-    options = TrainingOptions(device=device, model=sweep.model)
+    options = TrainingOptions(
+        device=device,
+        model=sweep.model,
+        checkpoint_dir=str(stack_checkpoints(store)),
+        checkpoint_every_s=checkpoint_every_s,
+    )
     pending = list(sweep.missing)
     while pending:
         mine = [run for run in pending if store.claim(keys[run[0].id, run[1]])]

@@ -10,7 +10,7 @@ import torch
 
 import grokbench
 from grokbench.error import Error
-from grokbench.harness import TrainingOptions, _Stack, train
+from grokbench.harness import TrainingOptions, _Stack, train, train_runs
 from grokbench.methods import BASELINES, DEFAULT_METHOD, MethodError, load_method
 
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
@@ -315,3 +315,25 @@ def test_training_options_refuse_an_unknown_precision():
     message = "Unknown precision 'float16'; choose one of: float32, bfloat16."
     with pytest.raises(Error, match=f"^{re.escape(message)}$"):
         TrainingOptions(precision="float16")
+
+
+@pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_dropout.py"])
+def test_an_interrupted_stack_resumes_to_the_trajectory_it_would_have_followed(name, tmp_path):
+    method = load_method(BASELINES / name)
+    runs = [(grokbench.make("Z97-add-0.05", max_steps=40), seed) for seed in (0, 1)]
+    uninterrupted = train_runs(runs, method, TrainingOptions(device="cpu"))
+    options = TrainingOptions(device="cpu", checkpoint_dir=str(tmp_path), checkpoint_every_s=0)
+
+    def interrupt(step, _):
+        if step == 27:  # between evaluations: the work since update 20's checkpoint is lost
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_runs(runs, method, options, progress=interrupt)
+    assert len(list(tmp_path.glob("*.stack.pt"))) == 1
+    steps = []
+    resumed = train_runs(runs, method, options, progress=lambda step, _: steps.append(step))
+    assert steps[0] == 21  # from the checkpoint, not from initialization
+    for a, b in zip(uninterrupted, resumed, strict=True):
+        assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}
+    assert not list(tmp_path.glob("*.stack.pt"))  # a finished stack leaves no checkpoint

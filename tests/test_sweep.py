@@ -194,3 +194,25 @@ def test_a_retuned_methods_old_runs_never_mix_into_its_results(tmp_path):
         run_sweep(retuned, store, device="cpu")
         assert {r.hyperparameters["lr"] for r in retuned.results(store)} == {3e-3}
         assert len(store.results(["Mine"])) == 4
+
+
+def test_a_killed_sweep_resumes_its_stack_from_the_last_checkpoint(tmp_path):
+    method = load_method(DEFAULT_METHOD)
+
+    def interrupt(step, _):
+        if step == 27:
+            raise KeyboardInterrupt
+
+    with Store(tmp_path / "results.sqlite") as store:
+
+        def sweep(progress):
+            every = plan(method, ["Z97-add-0.05"], [0, 1], store, max_steps=40)
+            run_sweep(every, store, device="cpu", progress=progress, checkpoint_every_s=0)
+
+        with pytest.raises(KeyboardInterrupt):
+            sweep(interrupt)
+        steps = []
+        sweep(lambda step, _: steps.append(step))
+        assert steps[0] == 21  # the 20 updates before the checkpoint are not trained again
+        assert len(store.keys()) == 2
+    assert not list((tmp_path / "results.sqlite.stacks").iterdir())
