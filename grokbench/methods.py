@@ -1,10 +1,9 @@
 """Methods: how parameters are updated. A method is a plain Python file, loaded by ``load_method``.
 
 The harness owns the model, its initialization, the data order, the evaluation and the update
-count; a method owns only the update. A method file defines:
+count; a method owns only the update. A method file defines ``HYPERPARAMETERS`` (the one
+required field of ``CONTRACT``) and:
 
-``HYPERPARAMETERS``
-    A JSON-serializable dict, passed to ``make_optimizer`` as keyword arguments.
 ``make_optimizer(params, **hyperparameters) -> torch.optim.Optimizer``
     Any optimizer, from torch, a pip package or the file itself. Gradient filters (Grokfast),
     update noise and decay toward the initialization are optimizers that wrap or subclass one.
@@ -16,29 +15,8 @@ count; a method owns only the update. A method file defines:
     in eval mode for every evaluation and back in train mode after it, so that evaluation sees
     the weights the method means to be evaluated (schedule-free's averaged weights, an EMA).
 
-and optionally:
-
-``NAME`` (str)
-    Shown in tables; defaults to the file's stem.
-``ELEMENTWISE`` (bool)
-    True when each parameter element's update depends only on that element's own history:
-    one optimizer then updates a whole stack of runs, seeing tensors with a leading run
-    dimension. Otherwise each run of the stack gets its own optimizer, which sees each
-    parameter in its natural shape (a view of the stack). When it is not declared, it is
-    detected: true for torch's own elementwise optimizers (SGD, Adam, AdamW, …) and false
-    otherwise, so an update with norms, projections or orthogonalization is always exact.
-``DROPOUT`` (float)
-    Residual dropout probability of the model, 0 by default.
-``WEIGHT_NOISE`` (float)
-    Standard deviation of Gaussian noise added to every weight in each training forward
-    pass (W is replaced by W + σ·ε), 0 by default.
-``BATCH_SIZE`` (int or ``"full"``)
-    Equations per update instead of the task's rule (capped at the training set); ``"full"``
-    is full-batch training. The budget still counts updates.
-``HARNESS_WARMUP`` (bool)
-    True by default: the harness multiplies every parameter group's ``lr`` by the task's
-    linear warmup factor before each update (min(1, (update + 1) / warmup_steps)). False
-    leaves ``lr`` alone, for an optimizer that owns its schedule (schedule-free's own warmup).
+Its other fields (``CONTRACT``, listed at the end of this docstring) are optional and say
+what the harness must know about the method.
 
 A declared ``ELEMENTWISE = True`` is verified when a stack is built: the optimizer updates two
 stacked probe runs (random values and gradients, of the model's shapes, the second's gradients
@@ -82,10 +60,102 @@ ELEMENTWISE_OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "R
 """torch.optim optimizers (exactly these classes, not subclasses) known to update elementwise."""
 
 
-FIELDS = ("NAME", "HYPERPARAMETERS", "ELEMENTWISE", "DROPOUT", "WEIGHT_NOISE", "BATCH_SIZE", "HARNESS_WARMUP")
-"""The data fields of a method file."""
 CORE_MODULES = frozenset({"torch", "numpy", "grokbench"})
 """Modules every grokbench install has, which a method may import without declaring them."""
+
+
+def _positive_int_or_full(value: Any) -> bool:
+    return value == "full" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
+def _json_dict(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    try:
+        json.dumps(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class ContractField:
+    """One data field of a method file: what it may hold, its default, and what it means."""
+
+    name: str
+    """The module-level name in the method file."""
+    expected: str
+    """What it must be, as error messages and the docs say it."""
+    valid: Callable[[Any], bool]
+    """Whether a value is acceptable."""
+    default: Any
+    """Its value when the file does not define it; ``REQUIRED`` when it must."""
+    meaning: str
+    """What it tells the harness."""
+
+
+REQUIRED = object()
+"""The default of a field every method file must define."""
+
+CONTRACT = (
+    ContractField(
+        "HYPERPARAMETERS",
+        "a JSON-serializable dict",
+        _json_dict,
+        REQUIRED,
+        "Keyword arguments of ``make_optimizer``; recorded with every run and hashed into its key.",
+    ),
+    ContractField("NAME", "a str", lambda v: isinstance(v, str), None, "Shown in tables; the file's stem by default."),
+    ContractField(
+        "ELEMENTWISE",
+        "a bool",
+        lambda v: isinstance(v, bool),
+        None,
+        "True: each element's update depends only on its own history, and one optimizer updates a whole "
+        "stack (tensors with a leading run dimension); a declared True is verified. False: one optimizer per "
+        "run, over its parameters in their natural shapes (views of the stack). Undeclared: true for "
+        "torch's own elementwise optimizers (SGD, Adam, AdamW, ...), false otherwise.",
+    ),
+    ContractField("DROPOUT", "a float", _number, 0.0, "Residual dropout probability of the model."),
+    ContractField(
+        "WEIGHT_NOISE",
+        "a float",
+        _number,
+        0.0,
+        "Std of Gaussian noise added to every weight in each training forward pass (W + sigma * eps).",
+    ),
+    ContractField(
+        "BATCH_SIZE",
+        "a positive int or 'full'",
+        _positive_int_or_full,
+        None,
+        "Equations per update instead of the task's rule (capped at the training set); 'full' is "
+        "full-batch training. The budget still counts updates.",
+    ),
+    ContractField(
+        "HARNESS_WARMUP",
+        "a bool",
+        lambda v: isinstance(v, bool),
+        True,
+        "True: the harness multiplies every group's lr by the task's linear warmup, "
+        "min(1, (update + 1) / warmup_steps). False: lr is left to the optimizer (schedule-free's own warmup).",
+    ),
+)
+"""The data fields of a method file: the one description the loader, its errors and the docs use."""
+FIELDS = tuple(f.name for f in CONTRACT)
+
+
+def contract_table() -> str:
+    """The contract as a Markdown table (CONTRIBUTING.md holds it)."""
+    rows = ["| field | must be | default | meaning |", "|---|---|---|---|"]
+    for f in CONTRACT:
+        default = "required" if f.default is REQUIRED else repr(f.default)
+        rows.append(f"| `{f.name}` | {f.expected} | {default} | {f.meaning} |")
+    return "\n".join(rows)
 
 
 class MethodError(error.Error):
@@ -175,14 +245,6 @@ def _where(path: str | Path, exc: BaseException) -> str:
     """``path``, with the line of the deepest traceback frame inside it when there is one."""
     lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == Path(path)]
     return f"{path}, line {lines[-1]}" if lines else str(path)
-
-
-def _field(module: Any, name: str, kind: type | tuple[type, ...], default: Any, path: Path) -> Any:
-    value = getattr(module, name, default)
-    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise MethodError(f"{name} in {path} must be a {expected}, not {type(value).__name__}.")
-    return value
 
 
 def load_method(path: str | Path) -> Method:
@@ -288,30 +350,28 @@ def _execute(path: Path) -> Any:
 
 
 def _method(fields: Any, make_optimizer: Callable[..., torch.optim.Optimizer], path: Path) -> Method:
-    """A ``Method`` from the fields of a method file (a module, or the literals read from it)."""
-    hyperparameters = _field(fields, "HYPERPARAMETERS", dict, None, path)
-    try:
-        json.dumps(hyperparameters)
-    except TypeError as exc:
-        raise MethodError(f"HYPERPARAMETERS in {path} must be JSON-serializable: {exc}.") from exc
-    elementwise = getattr(fields, "ELEMENTWISE", None)
-    if elementwise is not None:
-        _field(fields, "ELEMENTWISE", bool, None, path)
-    batch_size = getattr(fields, "BATCH_SIZE", None)
-    if (
-        batch_size is not None
-        and batch_size != "full"
-        and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1)
-    ):
-        raise MethodError(f"BATCH_SIZE in {path} must be a positive int or 'full', not {batch_size!r}.")
+    """A ``Method`` from the fields of a method file (a module, or the literals read from it), checked against ``CONTRACT``."""
+    values = {}
+    for spec in CONTRACT:
+        value = getattr(fields, spec.name, spec.default)
+        if value is REQUIRED or (value is not spec.default and not spec.valid(value)):
+            shown = f"{value!r}" if value is not REQUIRED else "missing"
+            raise MethodError(f"{spec.name} in {path} must be {spec.expected}, not {shown}.")
+        values[spec.name] = value
     return Method(
-        name=_field(fields, "NAME", str, path.stem, path),
-        batch_size=batch_size,
+        name=values["NAME"] or path.stem,
         make_optimizer=make_optimizer,
-        hyperparameters=hyperparameters,
-        elementwise=elementwise,
-        dropout=float(_field(fields, "DROPOUT", (int, float), 0.0, path)),
-        weight_noise=float(_field(fields, "WEIGHT_NOISE", (int, float), 0.0, path)),
-        harness_warmup=_field(fields, "HARNESS_WARMUP", bool, True, path),
+        hyperparameters=values["HYPERPARAMETERS"],
+        elementwise=values["ELEMENTWISE"],
+        dropout=float(values["DROPOUT"]),
+        weight_noise=float(values["WEIGHT_NOISE"]),
+        batch_size=values["BATCH_SIZE"],
+        harness_warmup=values["HARNESS_WARMUP"],
         source=str(path),
     )
+
+
+__doc__ += "\nThe fields of ``CONTRACT``:\n\n" + "\n".join(
+    f"``{f.name}`` ({f.expected}; {'required' if f.default is REQUIRED else f'default {f.default!r}'})\n    {f.meaning}"
+    for f in CONTRACT
+)

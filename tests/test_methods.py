@@ -1,11 +1,12 @@
 """Method files: the fields they declare, and the errors that point at the line to fix."""
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
 
-from grokbench.methods import MethodError, load_method, read_method, third_party_imports
+from grokbench.methods import MethodError, contract_table, load_method, read_method, third_party_imports
 
 
 @pytest.mark.parametrize(
@@ -15,14 +16,25 @@ from grokbench.methods import MethodError, load_method, read_method, third_party
             "HYPERPARAMETERS = {}\n",
             "defines no make_optimizer(params, **hyperparameters) returning a torch.optim.Optimizer.",
         ),
-        ("def make_optimizer(params):\n    pass\n", "HYPERPARAMETERS in {path} must be a dict, not NoneType."),
+        (
+            "def make_optimizer(params):\n    pass\n",
+            "HYPERPARAMETERS in {path} must be a JSON-serializable dict, not missing.",
+        ),
         (
             "HYPERPARAMETERS = {}\nELEMENTWISE = 1\ndef make_optimizer(params):\n    pass\n",
-            "ELEMENTWISE in {path} must be a bool, not int.",
+            "ELEMENTWISE in {path} must be a bool, not 1.",
         ),
         (
             "HYPERPARAMETERS = {'f': print}\ndef make_optimizer(params, f):\n    pass\n",
-            "HYPERPARAMETERS in {path} must be JSON-serializable",
+            "HYPERPARAMETERS in {path} must be a JSON-serializable dict, not {{'f': <built-in function print>}}.",
+        ),
+        (
+            "HYPERPARAMETERS = {}\nBATCH_SIZE = 0\ndef make_optimizer(params):\n    pass\n",
+            "BATCH_SIZE in {path} must be a positive int or 'full', not 0.",
+        ),
+        (
+            "HYPERPARAMETERS = {}\nDROPOUT = True\ndef make_optimizer(params):\n    pass\n",
+            "DROPOUT in {path} must be a float, not True.",
         ),
     ],
 )
@@ -97,3 +109,11 @@ def test_a_method_file_is_read_without_running_it(method_file):
     )
     with pytest.raises(MethodError, match=f"^{re.escape(message)}$"):
         read_method(computed)
+
+
+def test_the_contract_in_contributing_is_the_one_the_loader_checks():
+    contributing = (Path(__file__).parents[1] / "CONTRIBUTING.md").read_text()
+    assert contract_table() in contributing, (
+        "CONTRIBUTING.md's table of method fields is out of date: paste the output of "
+        "`python -c 'from grokbench.methods import contract_table; print(contract_table())'`."
+    )
