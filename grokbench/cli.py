@@ -42,6 +42,30 @@ method_option = click.option(
     help="Method file (default: baselines/adamw.py, the paper's recipe).",
 )
 device_option = click.option("--device", help="torch device (default: cuda if available, else cpu).")
+ray_option = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Train the stacks as Ray tasks: alone, on a local Ray instance; with an address, on that cluster "
+    '(needs pip install "grokbench[ray]").',
+)
+
+
+def _executor(ray_address: str | None):
+    """``train_runs``, or a Ray executor for ``--ray [ADDRESS]`` (checking Ray is installed before any work)."""
+    from grokbench.harness import train_runs
+
+    if ray_address is None:
+        return train_runs
+    from grokbench.distributed import RayExecutor, import_ray
+
+    import_ray()
+    return RayExecutor(None if ray_address == "local" else ray_address)
+
+
 model_option = click.option(
     "--model",
     "model_id",
@@ -229,6 +253,7 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
     "--store", "store_path", type=click.Path(dir_okay=False), help="Results store (default: <out>/results.sqlite)."
 )
 @device_option
+@ray_option
 @click.option(
     "--model",
     "model_id",
@@ -241,6 +266,7 @@ def run(
     out: str | None,
     store_path: str | None,
     device: str | None,
+    ray_address: str | None,
     model_id: str | None,
 ) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
@@ -254,6 +280,7 @@ def run(
     from grokbench.sweep import plan_suite, train_plans
 
     suite = get_suite(suite_name)
+    executor = _executor(ray_address)
     folder = Path(out or Path("runs") / suite.name)
     reference = load_method(DEFAULT_METHOD)
     methods = [reference] if method_file is None else [load_method(method_file), reference]
@@ -271,7 +298,7 @@ def run(
         bar, progress, on_result = _sweep_progress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
-        results = train_plans(plans, store, device=device, progress=progress, on_result=on_result)
+        results = train_plans(plans, store, device=device, progress=progress, on_result=on_result, executor=executor)
         bar.close()
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
@@ -339,6 +366,7 @@ def _board_option(command):
 @click.option("--link", help="Paper or code URL.")
 @click.option("--tuning-notes", default="", help="How the hyperparameters were chosen.")
 @device_option
+@ray_option
 @_board_option
 @friendly_errors
 def submit(
@@ -350,6 +378,7 @@ def submit(
     link: str | None,
     tuning_notes: str,
     device: str | None,
+    ray_address: str | None,
     board: str,
 ) -> None:
     """Run a suite for a method and write its leaderboard entry."""
@@ -367,7 +396,8 @@ def submit(
     }
     total = len(suite.task_ids) * suite.seeds
     bar, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
-    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result)
+    executor = _executor(ray_address)
+    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor)
     bar.close()
     click.echo(
         f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."

@@ -483,17 +483,22 @@ def train_runs(
     for path, members, saved in resumed:
         train_stack(members, path, saved)
     taken = {i for _, members, _ in resumed for i in members}
+    rest = [i for i in range(len(runs)) if i not in taken]
+    for chunk in stacks([runs[i] for i in rest], options.max_stack):
+        members = [rest[i] for i in chunk]
+        train_stack(members, resume.checkpoint_path(folder, [keys[i] for i in members]) if folder else None)
+    return results
+
+
+def stacks(runs: Sequence[tuple[Task, int]], max_stack: int) -> list[list[int]]:
+    """How runs are stacked: positions in ``runs``, grouped by operation, version and budget, at most ``max_stack`` each."""
     groups: dict[tuple, list[int]] = {}
     for index, (task, _) in enumerate(runs):
-        if index not in taken:
-            budget = task.budget
-            group = (task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps)
-            groups.setdefault(group, []).append(index)
-    for members in groups.values():
-        for lo in range(0, len(members), options.max_stack):
-            chunk = members[lo : lo + options.max_stack]
-            train_stack(chunk, resume.checkpoint_path(folder, [keys[i] for i in chunk]) if folder else None)
-    return results
+        budget = task.budget
+        groups.setdefault((task.spec.operation, task.spec.version, budget.max_steps, budget.warmup_steps), []).append(
+            index
+        )
+    return [members[lo : lo + max_stack] for members in groups.values() for lo in range(0, len(members), max_stack)]
 
 
 def _train_stack(

@@ -10,7 +10,7 @@ loses at most the work since a stack's last checkpoint, not whole stacks.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,9 @@ from grokbench.results import RunResult, new_result, run_key
 from grokbench.store import Store
 from grokbench.suites import Suite, make_tasks
 from grokbench.task import Task
+
+Executor = Callable[..., list[RunResult]]
+"""Trains runs: ``train_runs`` (here, the default) or ``grokbench.distributed.RayExecutor`` (on a Ray cluster)."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,12 @@ def train_plans(
     device: str | None = None,
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
+    executor: Executor = train_runs,
 ) -> list[RunResult]:
     """Train what each sweep misses, then return every run of every sweep as stored, in order:
     the one run-and-collect step of ``grokbench run`` and ``grokbench submit``."""
     for sweep in plans:
-        run_sweep(sweep, store, device=device, progress=progress, on_result=on_result)
+        run_sweep(sweep, store, device=device, progress=progress, on_result=on_result, executor=executor)
     return [result for sweep in plans for result in sweep.results(store)]
 
 
@@ -94,6 +98,7 @@ def run_sweep(
     on_result: ResultCallback | None = None,
     poll_s: float = 5.0,
     checkpoint_every_s: float = 300.0,
+    executor: Executor = train_runs,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
@@ -120,7 +125,7 @@ def run_sweep(
         mine = [run for run in pending if store.claim(keys[run[0].id, run[1]])]
         try:
             if mine:
-                train_runs(mine, sweep.method, options, progress=progress, on_result=finished)
+                executor(mine, sweep.method, options, progress=progress, on_result=finished)
         finally:
             store.release(keys[run[0].id, run[1]] for run in mine)
         stored = store.keys()

@@ -1,6 +1,7 @@
 """The command line, as a user reaches it."""
 
 import json
+import sys
 
 import pytest
 import torch
@@ -122,3 +123,11 @@ def test_train_command_writes_curves_plot_and_table(cli, tmp_path):
     records = json.loads((tmp_path / "run" / "results.json").read_text())
     assert [r["seed"] for r in records] == [0, 1] and records[0]["steps"] == [0, 10, 20]
     assert (tmp_path / "run" / "curves.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_ray_without_its_extra_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
+    result = CliRunner().invoke(main, ["run", "--suite", "smoke", "--ray", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert 'Training on Ray needs the optional extra: pip install "grokbench[ray]".' in result.output
+    assert not (tmp_path / "out").exists()

@@ -33,6 +33,7 @@ from grokbench.suites import Suite
 
 if TYPE_CHECKING:  # the harness imports torch: only submit and verify need it, and import it then
     from grokbench.harness import ProgressCallback, ResultCallback
+    from grokbench.sweep import Executor
 
 TOLERANCE = {"best_val_acc": 0.02, "steps_relative": 0.1, "steps_absolute": 20}
 """How close re-run seeds must come to an entry's stored runs to verify it."""
@@ -56,6 +57,7 @@ def submit(
     device: str | None = None,
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Run ``suite`` for the method and write its entry folder; returns the folder.
 
@@ -65,6 +67,7 @@ def submit(
     import torch
 
     from grokbench.devices import hardware
+    from grokbench.harness import train_runs
     from grokbench.sweep import plan_suite, train_plans
 
     method = load_method(method_file)
@@ -74,7 +77,9 @@ def submit(
     meta = validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
         sweep = plan_suite(method, suite, store)
-        results = train_plans([sweep], store, device=device, progress=progress, on_result=on_result)
+        results = train_plans(
+            [sweep], store, device=device, progress=progress, on_result=on_result, executor=executor or train_runs
+        )
     entry.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(method_file, entry / "method.py")
     write_json(entry / "metadata.json", json.loads(meta.model_dump_json(exclude_none=True)))
