@@ -134,6 +134,11 @@ def info(task_id: str, corner: int) -> None:
     help="float32 is the reference; bfloat16 autocast is a recorded option for speed.",
 )
 @click.option("--no-early-stop", is_flag=True, help="Train for the whole budget even after 100% validation accuracy.")
+@click.option(
+    "--no-checkpoints",
+    is_flag=True,
+    help="Do not keep each run's parameters at its milestones in <out>/checkpoints/ (about 7 MB a run).",
+)
 @friendly_errors
 def train(
     task_id: str,
@@ -145,6 +150,7 @@ def train(
     model_id: str,
     precision: str,
     no_early_stop: bool,
+    no_checkpoints: bool,
 ) -> None:
     """Train a method on one task and plot its grokking curve."""
     from grokbench.architectures import get_model
@@ -154,10 +160,15 @@ def train(
 
     task = grokbench.make(task_id, **({"max_steps": max_steps} if max_steps else {}))
     method = load_method(method_file or DEFAULT_METHOD)
+    folder = Path(out or Path("runs") / task.id)
     options = TrainingOptions(
-        device=str(resolve_device(device)), precision=precision, model=get_model(model_id), early_stop=not no_early_stop
+        device=str(resolve_device(device)),
+        precision=precision,
+        model=get_model(model_id),
+        early_stop=not no_early_stop,
+        milestones_dir=None if no_checkpoints else str(folder / "checkpoints"),
     )
-    with output_folder(Path(out or Path("runs") / task.id)) as folder:
+    with output_folder(folder) as folder:
         _train_into(folder, task, method, seeds, options)
 
 
@@ -255,6 +266,12 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 @device_option
 @ray_option
 @click.option(
+    "--checkpoints",
+    "keep_checkpoints",
+    is_flag=True,
+    help="Keep each run's parameters at its milestones in <out>/checkpoints/ (about 7 MB a run).",
+)
+@click.option(
     "--model",
     "model_id",
     help="Model variant instead of the suite's (grokbench.model.MODELS), for architecture studies.",
@@ -267,6 +284,7 @@ def run(
     store_path: str | None,
     device: str | None,
     ray_address: str | None,
+    keep_checkpoints: bool,
     model_id: str | None,
 ) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures."""
@@ -298,7 +316,15 @@ def run(
         bar, progress, on_result = _sweep_progress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
-        results = train_plans(plans, store, device=device, progress=progress, on_result=on_result, executor=executor)
+        results = train_plans(
+            plans,
+            store,
+            device=device,
+            progress=progress,
+            on_result=on_result,
+            executor=executor,
+            milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
+        )
         bar.close()
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))

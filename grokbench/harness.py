@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grokbench import error, resume
+from grokbench import checkpoints, error, resume
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.devices import resolve_device
 from grokbench.methods import Method, MethodError
@@ -430,6 +430,8 @@ class TrainingOptions:
     """Folder of stack checkpoints (``grokbench.resume``): stacks save there and resume from there. None: none."""
     checkpoint_every_s: float = 300.0
     """Least seconds between two checkpoints of a stack (taken at evaluations); 0 saves at every evaluation."""
+    milestones_dir: str | None = None
+    """Folder where each run keeps its parameters at its milestones (``grokbench.checkpoints``). None: nowhere."""
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -528,19 +530,27 @@ def _train_stack(
         if step in eval_steps and not (saved is not None and step == first_step):  # a checkpoint's step is evaluated
             metrics = stack.evaluate()
             keep = []
+            if options.milestones_dir:  # kept as evaluated: an optimizer's eval weights (schedule-free)
+                stack._set_mode("eval")
             for position, run_id in enumerate(stack.ids):
                 result = results[run_id]
                 result.steps.append(step)
                 for name in CURVES:
                     getattr(result, name).append(float(metrics[name][position]))
                 status = ending_status(result, budget.max_steps, options.early_stop)
+                if status is not None:
+                    result.status = status
+                if options.milestones_dir:
+                    run_params = {name: param[position] for name, param in stack.runs.params.items()}
+                    checkpoints.keep(Path(options.milestones_dir), result, run_params, stack.config)
                 if status is None:
                     keep.append(position)
                     continue
-                result.status = status
                 result.wall_time_s = time.perf_counter() - started
                 if on_result is not None:
                     on_result(result)
+            if options.milestones_dir:
+                stack._set_mode("train")
             if not keep:
                 if checkpoint is not None:
                     checkpoint.unlink(missing_ok=True)

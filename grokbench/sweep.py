@@ -76,11 +76,20 @@ def train_plans(
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
     executor: Executor = train_runs,
+    milestones_dir: str | None = None,
 ) -> list[RunResult]:
     """Train what each sweep misses, then return every run of every sweep as stored, in order:
     the one run-and-collect step of ``grokbench run`` and ``grokbench submit``."""
     for sweep in plans:
-        run_sweep(sweep, store, device=device, progress=progress, on_result=on_result, executor=executor)
+        run_sweep(
+            sweep,
+            store,
+            device=device,
+            progress=progress,
+            on_result=on_result,
+            executor=executor,
+            milestones_dir=milestones_dir,
+        )
     return [result for sweep in plans for result in sweep.results(store)]
 
 
@@ -99,6 +108,7 @@ def run_sweep(
     poll_s: float = 5.0,
     checkpoint_every_s: float = 300.0,
     executor: Executor = train_runs,
+    milestones_dir: str | None = None,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
@@ -119,6 +129,7 @@ def run_sweep(
         model=sweep.model,
         checkpoint_dir=str(stack_checkpoints(store)),
         checkpoint_every_s=checkpoint_every_s,
+        milestones_dir=milestones_dir,
     )
     pending = list(sweep.missing)
     while pending:
