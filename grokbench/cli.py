@@ -332,6 +332,21 @@ def run(
     click.echo(f"Report: {path}")
 
 
+@main.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the figures (default: the run's folder).")
+@friendly_errors
+def embed(run: str, out: str | None) -> None:
+    """Draw what a run learned (the paper's Fig. 3 and, for Z97, a Fourier view) from its checkpoints.
+
+    RUN is a run's folder under <out>/checkpoints/, kept by `grokbench train` (or `grokbench run --checkpoints`).
+    """
+    from grokbench.interpret import draw
+
+    for path in draw(run, out or run):
+        click.echo(f"Figure: {path}")
+
+
 @main.command("score")
 @click.option(
     "--store", "store_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Results store."

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import grokbench
-from grokbench import checkpoints
+from grokbench import checkpoints, interpret
 from grokbench.harness import TrainingOptions, _Stack, train_runs
 from grokbench.methods import DEFAULT_METHOD, load_method
 from grokbench.model import forward
@@ -53,3 +53,32 @@ def test_milestones_are_read_from_the_latest_evaluation():
     assert [m for m in checkpoints.MILESTONES if checkpoints.reached(result, m)] == ["memorized"]
     result.val_acc[-1], result.status = 0.99, "early_stopped"
     assert [m for m in checkpoints.MILESTONES if checkpoints.reached(result, m)] == ["memorized", "generalized", "end"]
+
+
+def test_the_structure_symbols_are_coloured_by():
+    z97 = interpret.symbol_colourings("Z97-div", grokbench.make("Z97-div-0.5").symbols)
+    log = z97["discrete log base 5"]
+    assert np.isnan(log[0]) and sorted(log[1:]) == list(range(96))  # 5 generates every nonzero residue
+    assert log[5] == 1 and log[25] == 2
+    s5 = interpret.symbol_colourings("S5-square", grokbench.make("S5-square-0.5").symbols)
+    assert (s5["sign"] == 1).sum() == 60 and len(set(s5["cycle type"])) == 7
+
+
+def test_the_fourier_view_finds_a_single_frequency(tmp_path):
+    x = np.arange(97)[:, None]
+    table = np.zeros((99, 128), dtype=np.float32)
+    table[:97, :2] = np.concatenate([np.cos(2 * np.pi * 7 * x / 97), np.sin(2 * np.pi * 7 * x / 97)], axis=1)
+    model = checkpoints.RunModel({"token_embedding": torch.from_numpy(table)}, None, {})
+    norms = interpret.fourier_norms(model)
+    assert norms.shape == (49,) and int(np.argmax(norms)) == 7
+
+
+def test_embed_draws_fig_3_and_the_fourier_view_of_a_kept_run(cli, tmp_path):
+    cli("train", "Z97-div-0.5", "--max-steps", "20", "--out", str(tmp_path / "run"), check=True)
+    (run,) = (tmp_path / "run" / "checkpoints").iterdir()
+    result = cli("embed", str(run), "--out", str(tmp_path / "figures"), check=True)
+    names = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert names == ["embedding-discrete-log-base-5.png", "embedding-residue.png", "fourier.png"]
+    assert "Figure:" in result.stdout
+    empty = cli("embed", str(tmp_path))
+    assert empty.returncode == 1 and "holds no checkpoints" in empty.stderr + empty.stdout
