@@ -25,8 +25,8 @@ from grokbench.methods import MethodError, contract_table, load_method, read_met
             "ELEMENTWISE in {path} must be a bool, not 1.",
         ),
         (
-            "HYPERPARAMETERS = {'f': print}\ndef make_optimizer(params, f):\n    pass\n",
-            "HYPERPARAMETERS in {path} must be a JSON-serializable dict, not {{'f': <built-in function print>}}.",
+            "HYPERPARAMETERS = {'f': {1, 2}}\ndef make_optimizer(params, f):\n    pass\n",
+            "HYPERPARAMETERS in {path} must be a JSON-serializable dict, not {{'f': {{1, 2}}}}.",
         ),
         (
             "HYPERPARAMETERS = {}\nBATCH_SIZE = 0\ndef make_optimizer(params):\n    pass\n",
