@@ -125,13 +125,14 @@ class RayExecutor:
         reporter = ray.remote(_Progress).remote()
         task = ray.remote(_train_stack)
         source = Path(method.source)
+        source_text = source.read_text()  # read once, shipped with every stack
         results: list[RunResult | None] = [None] * len(runs)
         placeholders, pending = {}, {}
         for number, members in enumerate(stacks(runs, options.max_stack)):
             specs = [(runs[i][0].spec.id, dict(runs[i][0].spec.overrides), runs[i][1]) for i in members]
             resources = {"num_gpus": gpu_share(len(members), options.max_stack)} if has_gpus else {"num_cpus": 1}
             reference = task.options(max_retries=self.max_retries, **resources).remote(
-                source.name, source.read_text(), specs, options, reporter, number
+                source.name, source_text, specs, options, reporter, number
             )
             pending[reference] = (number, members)
             placeholders[number] = [new_result(*runs[i], method) for i in members]
