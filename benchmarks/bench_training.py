@@ -1,29 +1,38 @@
 """Training throughput: a plain one-run-at-a-time PyTorch loop against the stacked harness.
 
-Updates per second summed over runs, at batch 512 on Z97-add-0.5 (9409 equations), measured in
-the same process. Evaluation is left out of both: this is the cost of an update.
+Updates per second summed over runs, at batch 512 on Z97-add-0.5 (9409 equations), every case
+measured in the same process, each for about ``--seconds``. Evaluation is left out: this is the
+cost of an update. Columns: the ratio to the plain loop in float32, peak GPU memory of the
+case, and the arithmetic rate from torch's FLOP count of one update.
 
     python benchmarks/bench_training.py                       # CPU, or CUDA when present
-    python benchmarks/bench_training.py --device cuda --runs 1 8 32 128 --steps 200
+    python benchmarks/bench_training.py --device cuda --runs 1 8 64 256 1024
 
-Then, for the baselines whose update is not elementwise or that draw random numbers (one
-optimizer per run, per-run random streams), the same at one run and at the largest stack.
+On a GPU the harness runs with CUDA graphs (the default) and, in float32, also without them;
+every precision (float32, tf32, bfloat16) is measured for the plain loop and the harness. Then,
+for the baselines whose update is not elementwise or that draw random numbers (one optimizer
+per run, per-run random streams), float32 at ``--baseline-runs``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import time
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
 from tabulate import tabulate
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 import grokbench
-from grokbench.devices import default_device
+from grokbench.devices import default_device, hardware
 from grokbench.harness import _Stack
 from grokbench.methods import BASELINES, DEFAULT_METHOD, Method, load_method
+from grokbench.model import sinusoidal_positions
 
 TASK = "Z97-add-0.5"
 PER_RUN_BASELINES = ("orthogonal_adamw.py", "adam_update_noise.py", "adam_dropout.py", "adam_weight_noise.py")
@@ -31,38 +40,69 @@ PER_RUN_BASELINES = ("orthogonal_adamw.py", "adam_update_noise.py", "adam_dropou
 
 
 class Block(nn.Module):
+    """A post-LN block of the reference model (``grok-v1``): no biases, ReLU MLP of width 4d."""
+
     def __init__(self, d: int, heads: int) -> None:
         super().__init__()
+        self.attn = nn.MultiheadAttention(d, heads, bias=False, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d, bias=False), nn.ReLU(), nn.Linear(4 * d, d, bias=False))
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
         self.register_buffer("causal", torch.triu(torch.ones(4, 4, dtype=torch.bool), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.ln1(x)
-        x = x + self.attn(h, h, h, attn_mask=self.causal, need_weights=False)[0]
-        return x + self.mlp(self.ln2(x))
+        x = self.ln1(x + self.attn(x, x, x, attn_mask=self.causal, need_weights=False)[0])
+        return self.ln2(x + self.mlp(x))
 
 
 class PlainTransformer(nn.Module):
-    """The same architecture written the usual way, as an nn.Module for one run."""
+    """The reference model written the usual way, as an nn.Module for one run."""
 
     def __init__(self, vocab: int, symbols: int, d: int = 128, heads: int = 4, layers: int = 2) -> None:
         super().__init__()
-        self.tok, self.pos = nn.Embedding(vocab, d), nn.Parameter(torch.zeros(4, d))
+        self.tok = nn.Embedding(vocab, d)
+        self.register_buffer("pos", sinusoidal_positions(d))
         self.blocks = nn.Sequential(*[Block(d, heads) for _ in range(layers)])
-        self.ln_f, self.head = nn.LayerNorm(d), nn.Linear(d, symbols, bias=False)
+        self.head = nn.Linear(d, symbols, bias=False)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.head(self.ln_f(self.blocks(self.tok(tokens) + self.pos))[:, -1])
+        return self.head(self.blocks(self.tok(tokens) + self.pos)[:, -1])
 
 
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
-        torch.cuda.synchronize()
+        torch.cuda.synchronize(device)
 
 
-def plain_loop(task: grokbench.Task, device: torch.device, steps: int) -> float:
+def updates_per_second(update: Callable[[], None], device: torch.device, seconds: float) -> float:
+    """Calls of ``update`` per second, timed for about ``seconds`` after three untimed calls."""
+    for _ in range(3):
+        update()
+    sync(device)
+    calls, batch, start = 0, 1, time.perf_counter()
+    while True:
+        for _ in range(batch):
+            update()
+        calls += batch
+        sync(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls / elapsed
+        batch = min(2 * batch, 64)
+
+
+@contextlib.contextmanager
+def precision_mode(precision: str, device: torch.device) -> Iterator[None]:
+    """The plain loop's numerics for ``precision``, as the harness sets them."""
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high" if precision == "tf32" else "highest")
+    try:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+def plain_loop(task: grokbench.Task, device: torch.device, precision: str, seconds: float) -> float:
     """Updates per second of the usual loop: sample a batch, forward, backward, AdamW step."""
     model = PlainTransformer(task.vocab_size, len(task.symbols)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1.0, betas=(0.9, 0.98))
@@ -71,62 +111,98 @@ def plain_loop(task: grokbench.Task, device: torch.device, steps: int) -> float:
 
     def update() -> None:
         index = torch.randint(len(inputs), (batch,), device=device)
-        loss = F.cross_entropy(model(inputs[index]), targets[index])
+        with precision_mode(precision, device):
+            loss = F.cross_entropy(model(inputs[index]).float(), targets[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
 
-    for _ in range(3):
-        update()
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        update()
-    sync(device)
-    return steps / (time.perf_counter() - start)
+    return updates_per_second(update, device, seconds)
 
 
-def harness(task: grokbench.Task, device: torch.device, runs: int, steps: int, method: Method) -> float:
+def stack_of(task: grokbench.Task, device: torch.device, runs: int, method: Method, **options) -> _Stack:
+    return _Stack([(task, seed) for seed in range(runs)], method, device, **options)
+
+
+def harness(task: grokbench.Task, device: torch.device, runs: int, method: Method, seconds: float, **options) -> float:
     """Updates per second, summed over runs, of one stack of ``runs`` runs."""
-    stack = _Stack([(task, seed) for seed in range(runs)], method, device, "float32")
-    for step in range(3):
-        stack.step(step, 10)
-    sync(device)
-    start = time.perf_counter()
-    for step in range(3, 3 + steps):
-        stack.step(step, 10)
-    sync(device)
-    return runs * steps / (time.perf_counter() - start)
+    stack = stack_of(task, device, runs, method, **options)
+    step = iter(range(10**9))
+    return runs * updates_per_second(lambda: stack.step(next(step), 10), device, seconds)
+
+
+def flops_per_update(task: grokbench.Task, device: torch.device, method: Method) -> float:
+    """torch's FLOP count of one harness update of one run (forward, backward, optimizer)."""
+    stack = stack_of(task, device, 1, method, precision="float32", cuda_graphs=False)
+    with FlopCounterMode(display=False) as counter:
+        stack.step(0, 10)
+    return counter.get_total_flops()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=str(default_device()))
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 8, 32, 128])
-    parser.add_argument(
-        "--steps", type=int, default=None, help="Timed updates per case (default: 20 on CPU, 200 on GPU)."
-    )
+    parser.add_argument("--baseline-runs", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=float, default=None, help="Time per case (default: 1 on GPU, 4 on CPU).")
     args = parser.parse_args()
     device = torch.device(args.device)
-    steps = args.steps or (200 if device.type == "cuda" else 20)
+    cuda = device.type == "cuda"
+    seconds = args.seconds or (1.0 if cuda else 4.0)
+    precisions = ("float32", "tf32", "bfloat16") if cuda else ("float32",)
     task = grokbench.make(TASK)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    baseline = plain_loop(task, device, steps)
-    rows = [["plain loop, 1 run", 1, f"{baseline:.1f}", "1.00"]]
+    reference = load_method(DEFAULT_METHOD)
+    flops = flops_per_update(task, device, reference)
+    rows: list[list] = []
+    plain_float32 = 0.0
 
-    def measure(label: str, method: Method, runs: int) -> None:
-        rate = harness(
-            task, device, runs, max(1, steps // max(1, runs // 8)) if device.type == "cpu" else steps, method
-        )
-        rows.append([f"{label}, {runs} stacked", runs, f"{rate:.1f}", f"{rate / baseline:.2f}"])
+    def measure(case: str, precision: str, runs: int, rate: Callable[[], float]) -> None:
+        nonlocal plain_float32
+        gc.collect()
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(device)
+        try:
+            value = rate()
+        except torch.OutOfMemoryError:
+            rows.append([case, precision, runs, "out of memory", "", "", ""])
+            return
+        plain_float32 = plain_float32 or value
+        memory = f"{torch.cuda.max_memory_allocated(device) / 2**30:.2f}" if cuda else ""
+        ratio = f"{value / plain_float32:.2f}"
+        rows.append([case, precision, runs, f"{value:,.1f}", ratio, memory, f"{value * flops / 1e12:.2f}"])
 
+    for precision in precisions:
+        measure("plain loop", precision, 1, lambda p=precision: plain_loop(task, device, p, seconds))
     for runs in args.runs:
-        measure("harness", load_method(DEFAULT_METHOD), runs)
+        for precision in precisions:
+            measure(
+                "harness" + (", CUDA graphs" if cuda else ""),
+                precision,
+                runs,
+                lambda r=runs, p=precision: harness(task, device, r, reference, seconds, precision=p),
+            )
+        if cuda:
+            measure(
+                "harness, no graphs",
+                "float32",
+                runs,
+                lambda r=runs: harness(task, device, r, reference, seconds, precision="float32", cuda_graphs=False),
+            )
     for file in PER_RUN_BASELINES:
-        for runs in (1, 8, 32):
-            measure(file.removesuffix(".py"), load_method(BASELINES / file), runs)
-    print(f"{TASK}, batch {task.budget.batch_size}, float32, {name}, torch {torch.__version__}")
-    print(tabulate(rows, headers=["case", "runs", "updates/s (summed)", "vs plain loop"], tablefmt="github"))
+        method = load_method(BASELINES / file)
+        for runs in args.baseline_runs:
+            measure(
+                file.removesuffix(".py"),
+                "float32",
+                runs,
+                lambda r=runs, m=method: harness(task, device, r, m, seconds, precision="float32"),
+            )
+    threads = "" if cuda else f", {torch.get_num_threads()} threads"
+    print(f"{TASK}, batch {task.budget.batch_size}, {hardware(str(device))}{threads}, torch {torch.__version__}")
+    print(f"FLOP count of one update of one run: {flops / 1e9:.2f} GFLOP")
+    headers = ["case", "precision", "runs", "updates/s (summed)", "vs plain loop float32", "peak GiB", "TFLOP/s"]
+    print(tabulate(rows, headers=headers, tablefmt="github"))
 
 
 if __name__ == "__main__":

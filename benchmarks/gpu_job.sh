@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The whole GPU job in one command, on a machine with CUDA torch and no network:
-#   benchmarks/gpu_job.sh [SUITE]          (default: leaderboard)
-# installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
-# them beforehand), runs the CUDA tests, the throughput benchmark and the suite, and packs
-# what is worth keeping into $OUT (default ./gpu-out): logs, the benchmark table, the store
-# and report of the suite, in at most 8 files. DEVICE=cpu makes a dry run on a CPU machine.
+# The GPU job, on a machine with CUDA torch and no network, in parts that each fit one call of
+# at most 10 minutes:
+#   benchmarks/gpu_job.sh measure         the CUDA tests, the throughput benchmark and the precision check
+#   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into runs/gpu-SUITE
+#   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh)
+# It installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
+# them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
+# files. Training stops DEADLINE_S seconds after the start (default 540); what finished is kept,
+# and the same command, with the packed folders unpacked back in place (runs/gpu-SUITE, or
+# leaderboard/.cache and leaderboard/submissions), resumes where it stopped.
+# DEVICE=cpu makes a dry run on a CPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-suite=${1:-leaderboard}
+part=${1:?usage: gpu_job.sh measure | run SUITE | submit SUITE}
+suite=${2:-leaderboard}
 device=${DEVICE:-cuda}
 out=${OUT:-gpu-out}
+deadline=${DEADLINE_S:-540}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 if ! python3 -c "import gymnasium, pydantic" 2>/dev/null; then
@@ -19,19 +26,44 @@ if ! python3 -c "import gymnasium, pydantic" 2>/dev/null; then
 else
     export PYTHONPATH=$PWD:${PYTHONPATH:-}
 fi
+mkdir -p /tmp/bin && printf '#!/bin/sh\nexec python3 -m grokbench "$@"\n' > /tmp/bin/grokbench && chmod +x /tmp/bin/grokbench
+export PATH=/tmp/bin:$PATH
+remaining() { echo $((deadline - SECONDS)); }
+log() { echo "$*" | tee -a "$out/job.txt"; }
 {
     date -u
     python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'GPU:', torch.cuda.is_available() and torch.cuda.get_device_name(0))"
     command -v nvidia-smi >/dev/null && nvidia-smi
 } > "$out/machine.txt" 2>&1
-python3 -m pytest -q -p no:cacheprovider tests/test_harness.py tests/test_model.py tests/test_checkpoints.py \
-    -k "not embed" > "$out/tests.log" 2>&1
-echo "tests: exit $?" >> "$out/machine.txt"
-runs=(1 8 64 256 1024)
-[[ $device == cpu ]] && runs=(1 2)
-python3 benchmarks/bench_training.py --device "$device" --runs "${runs[@]}" > "$out/bench.md" 2>&1
-echo "benchmark: exit $?" >> "$out/machine.txt"
-python3 -m grokbench run --suite "$suite" --device "$device" --out "runs/gpu-$suite" > "$out/suite.log" 2>&1
-echo "suite $suite: exit $?" >> "$out/machine.txt"
-tar czf "$out/runs.tar.gz" "runs/gpu-$suite"
+case $part in
+measure)
+    runs=(1 8 64 256 1024) baseline_runs=(1 8 64) seeds=8 steps=10000
+    [[ $device == cpu ]] && runs=(1 2) baseline_runs=(1) seeds=2 steps=100
+    python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py tests/test_model.py tests/test_checkpoints.py \
+        -k "not embed" > "$out/tests.log" 2>&1
+    log "tests: exit $? at ${SECONDS}s"
+    python3 benchmarks/bench_training.py --device "$device" --runs "${runs[@]}" --baseline-runs "${baseline_runs[@]}" \
+        > "$out/bench.md" 2>&1
+    log "benchmark: exit $? at ${SECONDS}s"
+    timeout -s INT "$(remaining)" python3 benchmarks/precision_agreement.py --device "$device" --task Z97-div-0.5 \
+        --seeds "$seeds" --max-steps "$steps" > "$out/precision.md" 2>&1
+    log "precision agreement: exit $? at ${SECONDS}s"
+    ;;
+run)
+    timeout -s INT "$(remaining)" grokbench run --suite "$suite" --device "$device" --out "runs/gpu-$suite" \
+        > "$out/run.log" 2>&1
+    log "run $suite: exit $? at ${SECONDS}s (124: stopped at the deadline; run again to resume)"
+    tar czf "$out/runs.tar.gz" "runs/gpu-$suite"
+    ;;
+submit)
+    SUITE=$suite timeout -s INT "$(remaining)" leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1
+    log "submit $suite: exit $? at ${SECONDS}s (124: stopped at the deadline; run again to resume)"
+    tar czf "$out/leaderboard.tar.gz" leaderboard/.cache leaderboard/submissions leaderboard/README.md \
+        leaderboard/index.html leaderboard/figures
+    ;;
+*)
+    echo "unknown part $part: measure, run SUITE or submit SUITE" >&2
+    exit 2
+    ;;
+esac
 ls -la "$out"

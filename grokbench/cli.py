@@ -131,7 +131,7 @@ def info(task_id: str, corner: int) -> None:
     type=click.Choice(PRECISIONS),
     default=PRECISIONS[0],
     show_default=True,
-    help="float32 is the reference; bfloat16 autocast is a recorded option for speed.",
+    help="float32 is the reference; tf32 (CUDA matmuls) and bfloat16 autocast are recorded options for speed.",
 )
 @click.option("--no-early-stop", is_flag=True, help="Train for the whole budget even after 100% validation accuracy.")
 @click.option(

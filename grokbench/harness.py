@@ -20,8 +20,10 @@ loss is no longer finite (diverged; checked at each evaluation).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -32,15 +34,19 @@ import torch.nn.functional as F
 
 from grokbench import checkpoints, error, resume
 from grokbench.architectures import REFERENCE, Architecture
+from grokbench.capture import CapturedCall
 from grokbench.devices import resolve_device
 from grokbench.methods import Method, MethodError
 from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_random
 from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result, run_key
-from grokbench.sampler import batch_rows
+from grokbench.sampler import batch_rows, device_constants
 from grokbench.task import Budget, Task
 
-EVAL_ROWS = 1 << 16
-"""Equations times runs per evaluation chunk, to bound memory."""
+
+def eval_rows(device: torch.device) -> int:
+    """Equations times runs per evaluation chunk: cache-sized on a CPU, large on a GPU (fewer
+    kernel launches), bounded for memory on both."""
+    return 1 << 19 if device.type == "cuda" else 1 << 16
 
 
 @dataclass
@@ -62,6 +68,8 @@ class _PerRun:
     """The epoch whose order ``order`` holds (-1 before the first)."""
     order: torch.Tensor
     """``(R, max n_train)`` each run's shuffled training positions in its current epoch."""
+    on_device: dict[str, torch.Tensor]
+    """Seeds, sizes, batch sizes and batch masks on the device (``sampler.device_constants``)."""
     targets: torch.Tensor
     """``(R, N)`` each run's answers for the whole table (its training set first)."""
     params: dict[str, torch.Tensor]
@@ -115,6 +123,7 @@ class _Stack:
         precision: str,
         model: Architecture = REFERENCE,
         runs_per_pass: int | None = None,
+        cuda_graphs: bool = True,
     ):
         first = runs[0][0]
         tables = [np.concatenate([t.train.equations, t.validation.equations]) for t, _ in runs]
@@ -122,6 +131,8 @@ class _Stack:
             raise ValueError("Runs stacked together must share one operation and task version.")
         self.method, self.device, self.precision = method, device, precision
         self.runs_per_pass = runs_per_pass or default_runs_per_pass(device)
+        self.graphs = cuda_graphs and device.type == "cuda" and not method.stochastic_forward
+        self._graph: CapturedCall | None = None
         self.config = ModelConfig(
             vocab_size=first.vocab_size, num_symbols=len(first.symbols), architecture=model, dropout=method.dropout
         )
@@ -130,6 +141,7 @@ class _Stack:
         self.inputs = torch.from_numpy(np.concatenate([inputs, val_inputs])).to(device)  # (N, 4)
         seeds = np.array([s for _, s in runs])
         n_train = np.array([len(t.train) for t, _ in runs])
+        batch = np.array([method.batch_size_for(t.budget.batch_size, len(t.train)) for t, _ in runs])
         initial = [init_parameters(self.config, int(seed)) for seed in seeds]
         params = {k: torch.stack([p[k] for p in initial]).to(device) for k in initial[0]}
         update_random_states = []
@@ -140,9 +152,10 @@ class _Stack:
             ids=list(range(len(runs))),
             seeds=seeds,
             n_train=n_train,
-            batch=np.array([method.batch_size_for(t.budget.batch_size, len(t.train)) for t, _ in runs]),
+            batch=batch,
             epoch=np.full(len(runs), -1),
             order=torch.zeros((len(runs), int(n_train.max())), dtype=torch.int64, device=device),
+            on_device=device_constants(seeds, n_train, batch, device),
             targets=torch.from_numpy(np.stack([t[:, 2] for t in tables])).to(device),  # (R, N)
             params=params,
             grads={k: torch.zeros_like(v) for k, v in params.items()},
@@ -203,6 +216,7 @@ class _Stack:
         """Drop the runs not at the positions ``keep``; the others go on exactly as before."""
         old = list(self.runs.params.values())
         self.runs = self.runs.select(keep)
+        self._graph = None  # captured for the old shapes
         if self.elementwise:
             self._build_stacked_optimizer([_select_state(self.optimizer.state[p], p, keep, self.method) for p in old])
             return
@@ -234,8 +248,21 @@ class _Stack:
         for optimizer, optimizer_state in zip(self._optimizers(), state["optimizers"], strict=True):
             optimizer.load_state_dict(optimizer_state)
 
+    @contextlib.contextmanager
+    def _matmul_precision(self) -> Iterator[None]:
+        """float32 matmuls as the precision says: TF32 for ``tf32``, full float32 otherwise."""
+        previous = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("high" if self.precision == "tf32" else "highest")
+        try:
+            yield
+        finally:
+            torch.set_float32_matmul_precision(previous)
+
     def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+        """bfloat16 autocast of the forward pass for ``bfloat16``; without a cast cache, which a
+        captured CUDA graph cannot hold (the numbers are the same)."""
+        enabled = self.precision == "bfloat16"
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled, cache_enabled=False)
 
     def _with_weight_noise(self, params: dict[str, torch.Tensor], part: slice) -> dict[str, torch.Tensor]:
         if self.method.weight_noise == 0:
@@ -249,23 +276,13 @@ class _Stack:
     def step(self, step: int, warmup_steps: int) -> None:
         """One update of every run: its own batch, its own loss, the method's optimizer."""
         runs = self.runs
-        rows, mask = batch_rows(runs.order, runs.epoch, runs.seeds, runs.n_train, runs.batch, step)
-        batch = torch.from_numpy(runs.batch).to(self.device)
-        for lo in range(0, len(runs.ids), self.runs_per_pass):
-            part = slice(lo, lo + self.runs_per_pass)
-            # A pass is as wide as its own largest batch: a run passed alone (as on a CPU) computes
-            # with exactly the shapes it has when trained alone, so its numbers are the same.
-            width = int(runs.batch[part].max())
-            part_rows, part_mask = rows[part, :width], mask[part, :width]
-            leaves = {k: v[part].detach().requires_grad_() for k, v in runs.params.items()}
-            generators = runs.forward_generators[part] or None
-            with self._autocast():
-                logits = forward(self._with_weight_noise(leaves, part), self.inputs[part_rows], self.config, generators)
-            targets = runs.targets[part].gather(1, part_rows)
-            losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
-            ((losses.view(targets.shape) * part_mask).sum(1) / batch[part]).sum().backward()
-            for k, leaf in leaves.items():
-                runs.grads[k][part] = leaf.grad
+        rows, mask = batch_rows(runs.order, runs.epoch, runs.n_train, runs.batch, runs.on_device, step)
+        if self.graphs and self._graph is None:
+            self._graph = self._capture(rows, mask)
+        if self._graph is not None:
+            self._graph.replay(rows)
+        else:
+            self._gradients(rows, mask)
         factor = warmup_factor(step, warmup_steps)
         for run, optimizer in enumerate(self._optimizers()):
             if self.method.harness_warmup:
@@ -275,6 +292,50 @@ class _Stack:
             _set_global_random_state(self.device, runs.update_random_states[run])
             optimizer.step()
             runs.update_random_states[run] = _global_random_state(self.device)
+
+    def _capture(self, rows: torch.Tensor, mask: torch.Tensor) -> CapturedCall | None:
+        """``_gradients`` captured as a CUDA graph for the stack's current shapes, checked to give
+        the eager pass's gradients bit for bit; where capture fails or differs, None, and the
+        stack goes on without graphs."""
+        try:
+            graph = CapturedCall(lambda static_rows: self._gradients(static_rows, mask), rows)
+            self._gradients(rows, mask)
+            eager = {name: grad.clone() for name, grad in self.runs.grads.items()}
+            for grad in self.runs.grads.values():
+                grad.zero_()
+            graph.replay(rows)
+            if all(torch.equal(grad, eager[name]) for name, grad in self.runs.grads.items()):
+                return graph
+            problem = "its gradients differ from the eager pass's"
+        except Exception as exc:  # whatever stops a capture, the eager path remains
+            problem = f"capture failed: {exc}"
+        warnings.warn(f"No CUDA graph for this stack ({problem}); it trains without graphs.", stacklevel=3)
+        self.graphs = False
+        return None
+
+    def _gradients(self, rows: torch.Tensor, mask: torch.Tensor) -> None:
+        """Every run's gradient of its mean loss on its batch ``rows`` (``mask``: the real positions),
+        into ``runs.grads``."""
+        runs = self.runs
+        batch = runs.on_device["batch"]
+        for lo in range(0, len(runs.ids), self.runs_per_pass):
+            part = slice(lo, lo + self.runs_per_pass)
+            # A pass is as wide as its own largest batch: a run passed alone (as on a CPU) computes
+            # with exactly the shapes it has when trained alone, so its numbers are the same.
+            width = int(runs.batch[part].max())
+            part_rows, part_mask = rows[part, :width], mask[part, :width]
+            leaves = {k: v[part].detach().requires_grad_() for k, v in runs.params.items()}
+            generators = runs.forward_generators[part] or None
+            with self._matmul_precision():
+                with self._autocast():
+                    logits = forward(
+                        self._with_weight_noise(leaves, part), self.inputs[part_rows], self.config, generators
+                    )
+                targets = runs.targets[part].gather(1, part_rows)
+                losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+                ((losses.view(targets.shape) * part_mask).sum(1) / batch[part]).sum().backward()
+            for k, leaf in leaves.items():
+                runs.grads[k][part] = leaf.grad
 
     def evaluate(self) -> dict[str, np.ndarray]:
         """Each run's accuracy and mean loss on both splits: one ``(R,)`` array per name of ``CURVES``.
@@ -291,19 +352,19 @@ class _Stack:
     def _metrics(self) -> dict[str, np.ndarray]:
         """``evaluate``, with the weights as they are."""
         runs, n = self.runs.targets.shape
-        n_train = self.runs.n_train
-        train_mask = torch.arange(n, device=self.device)[None, :] < torch.from_numpy(n_train).to(self.device)[:, None]
+        n_train = self.runs.on_device["n_train"]
+        train_mask = torch.arange(n, device=self.device)[None, :] < n_train[:, None]
         loss_sum = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
         correct = torch.zeros((runs, 2), device=self.device, dtype=torch.float64)
         # Runs go in passes of runs_per_pass, each in chunks sized by the pass alone: on a CPU a run is
         # then evaluated with exactly the shapes it has when trained alone, so its numbers are the same.
         per_pass = min(self.runs_per_pass, runs)
-        chunk = max(1, EVAL_ROWS // per_pass)
+        chunk = max(1, eval_rows(self.device) // per_pass)
         for first in range(0, runs, per_pass):
             part = slice(first, first + per_pass)
             params = {k: v[part] for k, v in self.runs.params.items()}
             for lo in range(0, n, chunk):
-                with self._autocast():
+                with self._matmul_precision(), self._autocast():
                     logits = forward(params, self.inputs[lo : lo + chunk], self.config).float()
                 targets = self.runs.targets[part, lo : lo + chunk]
                 losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
@@ -312,7 +373,7 @@ class _Stack:
                 for column, weight in enumerate((is_train, 1 - is_train)):
                     loss_sum[part, column] += (losses.double() * weight).sum(1)
                     correct[part, column] += (hits * weight).sum(1)
-        sizes = torch.from_numpy(np.stack([n_train, n - n_train], axis=1)).to(self.device)
+        sizes = torch.stack([n_train, n - n_train], dim=1)
         columns = torch.cat([correct / sizes, loss_sum / sizes], dim=1).cpu().numpy()
         return dict(zip(CURVES, columns.T, strict=True))  # CURVES: the accuracies, then the losses
 
@@ -417,7 +478,8 @@ class TrainingOptions:
     device: str | None = None
     """torch device (``cpu``, ``cuda``, ``cuda:1``, ``mps``); None: CUDA when present, else the CPU."""
     precision: str = "float32"
-    """``float32``, the reference, or ``bfloat16`` autocast, a recorded option for speed."""
+    """``float32``, the reference; ``tf32`` (CUDA matmuls in TensorFloat-32) or ``bfloat16``
+    (autocast), recorded options for speed."""
     model: Architecture = REFERENCE
     """The model variant trained: the reference unless a study asks for another."""
     early_stop: bool = True
@@ -426,6 +488,10 @@ class TrainingOptions:
     """Most runs trained as one computation."""
     runs_per_pass: int | None = None
     """Runs per forward/backward pass; None: ``default_runs_per_pass`` of the device."""
+    cuda_graphs: bool = True
+    """On a GPU, replay each stack's forward and backward pass as a captured CUDA graph (same
+    kernels, same numbers, far fewer launches) unless the method draws random numbers in its
+    forward pass; False: launch every kernel, the plain path."""
     checkpoint_dir: str | None = None
     """Folder of stack checkpoints (``grokbench.resume``): stacks save there and resume from there. None: none."""
     checkpoint_every_s: float = 300.0
@@ -470,13 +536,21 @@ def train_runs(
     """
     options = options or TrainingOptions()
     device = resolve_device(options.device)
+    if options.precision == "tf32" and device.type != "cuda":
+        raise error.Error(f"Precision tf32 is a mode of CUDA matmuls; on {device} use float32 or bfloat16.")
     results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
     keys = [run_key(result) for result in results]
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir else None
 
     def train_stack(members: list[int], checkpoint: Path | None, saved: dict | None = None) -> None:
         stack = _Stack(
-            [runs[i] for i in members], method, device, options.precision, options.model, options.runs_per_pass
+            [runs[i] for i in members],
+            method,
+            device,
+            options.precision,
+            options.model,
+            options.runs_per_pass,
+            options.cuda_graphs,
         )
         budget = runs[members[0]][0].budget
         _train_stack(stack, [results[i] for i in members], budget, options, progress, on_result, checkpoint, saved)

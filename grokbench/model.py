@@ -157,12 +157,17 @@ def init_parameters(config: ModelConfig, seed: int) -> dict[str, torch.Tensor]:
 
 
 @functools.lru_cache
-def sinusoidal_positions(width: int) -> torch.Tensor:
-    """``(SEQUENCE_LENGTH, width)`` encodings: sin(pos/10000^(i/d)) at even i, cos(pos/10000^((i-1)/d)) at odd i."""
+def sinusoidal_positions(
+    width: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """``(SEQUENCE_LENGTH, width)`` encodings: sin(pos/10000^(i/d)) at even i, cos(pos/10000^((i-1)/d)) at odd i.
+
+    Kept per device and dtype, so a forward pass copies nothing from the host.
+    """
     position = torch.arange(SEQUENCE_LENGTH, dtype=torch.float64)[:, None]
     even = torch.arange(0, width, 2, dtype=torch.float64)
     angle = position / 10000 ** (even / width)
-    return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1).float()
+    return torch.stack([angle.sin(), angle.cos()], dim=-1).flatten(1).float().to(device=device, dtype=dtype)
 
 
 def _linear(x: torch.Tensor, params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
@@ -256,7 +261,7 @@ def forward(
     if config.architecture.positions == "learned":
         x = x + params["position_embedding"].unsqueeze(1)
     else:
-        x = x + sinusoidal_positions(d).to(device=x.device, dtype=x.dtype)
+        x = x + sinusoidal_positions(d, x.device, x.dtype)
     for i in range(config.layers):
         block = {key[len(f"h{i}.") :]: value for key, value in params.items() if key.startswith(f"h{i}.")}
         x = _block(x, block, config, i == config.layers - 1, dropout_generators)

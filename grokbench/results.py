@@ -21,8 +21,8 @@ THRESHOLD = 0.99
 """Accuracy that counts as generalized (validation) or memorized (training)."""
 
 
-PRECISIONS = ("float32", "bfloat16")
-"""float32 is the reference; bfloat16 autocast is a recorded option for speed."""
+PRECISIONS = ("float32", "tf32", "bfloat16")
+"""float32 is the reference; TF32 matmuls (CUDA) and bfloat16 autocast are recorded options for speed."""
 
 
 @dataclass

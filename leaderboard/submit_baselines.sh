@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Re-create the baseline entries of the board from real runs, then validate and rebuild it.
 # The suite is `leaderboard` where torch sees a GPU and `quick` otherwise; SUITE=<name> chooses one.
+# An entry already on that suite's version is kept, so a stopped run of this script resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-suite=${SUITE:-$(python -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
-submit() {  # entry name, method file, description[, link]; an existing entry is kept unless FORCE=1
-    if [[ -f "leaderboard/submissions/$1/summary.json" && -z "${FORCE:-}" ]]; then echo "keeping $1"; return; fi
+suite=${SUITE:-$(python3 -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
+on_suite() {  # whether entry $1 already holds runs of this suite version
+    python3 - "leaderboard/submissions/$1/environment.json" "$suite" <<'PY'
+import json, sys
+from pathlib import Path
+from grokbench.suites import get_suite
+path, suite = Path(sys.argv[1]), get_suite(sys.argv[2])
+found = json.loads(path.read_text()) if path.is_file() else {}
+sys.exit(0 if (found.get("suite"), found.get("suite_version")) == (suite.name, suite.version) else 1)
+PY
+}
+submit() {  # entry name, method file, description[, link]; an entry already on this suite is kept unless FORCE=1
+    if on_suite "$1" && [[ -z "${FORCE:-}" ]]; then echo "keeping $1 (already on $suite)"; return; fi
     grokbench submit "baselines/$2" --name "$1" --suite "$suite" --author "grokbench baselines" \
         --description "$3" --link "${4:-https://arxiv.org/abs/2201.02177}" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."

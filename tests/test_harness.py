@@ -3,12 +3,14 @@
 import json
 import math
 import re
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
 
 import grokbench
+from grokbench import harness
 from grokbench.error import Error
 from grokbench.harness import TrainingOptions, _Stack, train, train_runs
 from grokbench.methods import BASELINES, DEFAULT_METHOD, MethodError, load_method
@@ -312,9 +314,107 @@ def test_dropout_and_weight_noise_are_expressible_and_reproducible(method_file):
 
 
 def test_training_options_refuse_an_unknown_precision():
-    message = "Unknown precision 'float16'; choose one of: float32, bfloat16."
+    message = "Unknown precision 'float16'; choose one of: float32, tf32, bfloat16."
     with pytest.raises(Error, match=f"^{re.escape(message)}$"):
         TrainingOptions(precision="float16")
+
+
+def test_tf32_is_refused_off_cuda(adamw):
+    message = "Precision tf32 is a mode of CUDA matmuls; on cpu use float32 or bfloat16."
+    with pytest.raises(Error, match=f"^{re.escape(message)}$"):
+        train(grokbench.make("Z97-add-0.3", max_steps=2), adamw, [0], device="cpu", precision="tf32")
+
+
+class FakeCapture:
+    """Stands in for a CUDA graph on the CPU: records captures and replays, and replays by calling."""
+
+    captures: ClassVar[list] = []
+
+    def __init__(self, function, example, fail=False, idle=False):
+        if fail:
+            raise RuntimeError("operation not permitted when stream is capturing")
+        self.function, self.idle = function, idle
+        FakeCapture.captures.append(example.shape)
+
+    def replay(self, x):
+        if not self.idle:
+            self.function(x)
+
+
+@pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py"])
+def test_the_graph_path_captures_once_per_stack_shape_and_changes_nothing(monkeypatch, name):
+    method = load_method(BASELINES / name)
+    monkeypatch.setattr(harness, "CapturedCall", FakeCapture)
+    monkeypatch.setattr(FakeCapture, "captures", [])
+    task = grokbench.make("Z97-add-0.3", max_steps=40)
+    stacks = [
+        _Stack([(task, s) for s in range(3)], method, torch.device("cpu"), "float32", runs_per_pass=3) for _ in range(2)
+    ]
+    stacks[0].graphs = True
+    for step in range(40):
+        if step == 20:
+            for stack in stacks:
+                stack.keep_only([0, 2])
+        for stack in stacks:
+            stack.step(step, 10)
+    assert FakeCapture.captures == [torch.Size([3, 512]), torch.Size([2, 512])]
+    for name, param in stacks[0].runs.params.items():
+        assert torch.equal(param, stacks[1].runs.params[name]), name
+
+
+@pytest.mark.parametrize(
+    ("fake", "problem"),
+    [
+        ({"fail": True}, "capture failed: operation not permitted when stream is capturing"),
+        ({"idle": True}, "its gradients differ from the eager pass's"),
+    ],
+)
+def test_a_graph_that_fails_or_differs_leaves_the_stack_on_the_eager_path(monkeypatch, adamw, fake, problem):
+    monkeypatch.setattr(harness, "CapturedCall", lambda function, example: FakeCapture(function, example, **fake))
+    task = grokbench.make("Z97-add-0.3", max_steps=5)
+    stack, eager = (_Stack([(task, 0)], adamw, torch.device("cpu"), "float32") for _ in range(2))
+    stack.graphs = True
+    message = f"No CUDA graph for this stack ({problem}); it trains without graphs."
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        stack.step(0, 10)
+    eager.step(0, 10)
+    assert not stack.graphs
+    for step in range(1, 5):
+        stack.step(step, 10)
+        eager.step(step, 10)
+    for name, param in stack.runs.params.items():
+        assert torch.equal(param, eager.runs.params[name]), name
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")
+
+
+@needs_cuda
+@pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_update_noise.py", "grokfast_ema.py"])
+def test_cuda_graphs_change_no_result(name):
+    # The captured forward/backward against every kernel launched eagerly, through a run leaving
+    # the stack (a new capture) at 100% validation accuracy: two fractions, 3 seeds, 300 updates.
+    method = load_method(BASELINES / name)
+    tasks = [grokbench.make("Z97-add-0.3", max_steps=300), grokbench.make("Z97-add-0.9", max_steps=300)]
+    graphed = train(tasks, method, [0, 1, 2], device="cuda", cuda_graphs=True)
+    eager = train(tasks, method, [0, 1, 2], device="cuda", cuda_graphs=False)
+    for a, b in zip(graphed, eager, strict=True):
+        assert_same_trajectory(a, b)
+
+
+@needs_cuda
+@pytest.mark.parametrize("precision", ["float32", "tf32", "bfloat16"])
+def test_a_cuda_update_never_waits_for_the_gpu(adamw, precision):
+    # torch raises on any host-device synchronization while sync debug mode is "error".
+    stack = _Stack([(grokbench.make("Z97-div-0.3"), seed) for seed in range(8)], adamw, torch.device("cuda"), precision)
+    for step in range(3):  # the first update captures the graph, which may synchronize
+        stack.step(step, 10)
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for step in range(3, 30):  # through five epoch boundaries (5 updates an epoch)
+            stack.step(step, 10)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
 
 
 @pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_dropout.py"])

@@ -51,7 +51,7 @@ class Environment(_Strict):
     torch_version: str
     python_version: str
     device: str
-    precision: Literal["float32", "bfloat16"]
+    precision: Literal["float32", "tf32", "bfloat16"]
     model: str = Field(
         "gpt2-preln-v1",
         description="id of the model variant trained, e.g. grok-v1; absent in entries of grokbench 0.1, "
