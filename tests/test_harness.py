@@ -219,9 +219,10 @@ def test_an_elementwise_claim_refuted_by_the_optimizer_state_is_an_error(method_
         stack.keep_only([1])
 
 
-def test_training_is_deterministic_on_cpu(adamw):
+@pytest.mark.parametrize("device", DEVICES)
+def test_training_is_deterministic(adamw, device):
     task = grokbench.make("Z97-sub-0.3", max_steps=20)
-    first, second = train(task, adamw, [7], device="cpu")[0], train(task, adamw, [7], device="cpu")[0]
+    first, second = train(task, adamw, [7], device=device)[0], train(task, adamw, [7], device=device)[0]
     assert first.to_dict() | {"wall_time_s": 0} == second.to_dict() | {"wall_time_s": 0}
 
 
@@ -398,8 +399,8 @@ def test_cuda_graphs_change_no_result(name):
     tasks = [grokbench.make("Z97-add-0.3", max_steps=300), grokbench.make("Z97-add-0.9", max_steps=300)]
     graphed = train(tasks, method, [0, 1, 2], device="cuda", cuda_graphs=True)
     eager = train(tasks, method, [0, 1, 2], device="cuda", cuda_graphs=False)
-    for a, b in zip(graphed, eager, strict=True):
-        assert_same_trajectory(a, b)
+    for a, b in zip(graphed, eager, strict=True):  # the same kernels: the same numbers, bit for bit
+        assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}
 
 
 @needs_cuda
