@@ -6,7 +6,8 @@
 #   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh)
 # It installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
 # them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
-# files. Training stops DEADLINE_S seconds after the start (default 540); what finished is kept,
+# files. Training stops DEADLINE_S seconds after the start (default 540; `--time-limit`, with
+# `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
 # and the same command, with the packed folders unpacked back in place (runs/gpu-SUITE, or
 # leaderboard/.cache and leaderboard/submissions), resumes where it stopped.
 # DEVICE=cpu makes a dry run on a CPU machine.
@@ -28,8 +29,11 @@ else
 fi
 mkdir -p /tmp/bin && printf '#!/bin/sh\nexec python3 -m grokbench "$@"\n' > /tmp/bin/grokbench && chmod +x /tmp/bin/grokbench
 export PATH=/tmp/bin:$PATH
-remaining() { echo $((deadline - SECONDS)); }
+remaining() { echo $((deadline > SECONDS ? deadline - SECONDS : 0)); }
 log() { echo "$*" | tee -a "$out/job.txt"; }
+ended() {  # what a training part's exit status means
+    case $1 in 0) echo "finished" ;; 3 | 124) echo "stopped at the deadline: run the same part again to resume" ;; *) echo "failed ($1)" ;; esac
+}
 {
     date -u
     python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'GPU:', torch.cuda.is_available() and torch.cuda.get_device_name(0))"
@@ -50,14 +54,15 @@ measure)
     log "precision agreement: exit $? at ${SECONDS}s"
     ;;
 run)
-    timeout -s INT "$(remaining)" grokbench run --suite "$suite" --device "$device" --out "runs/gpu-$suite" \
-        > "$out/run.log" 2>&1
-    log "run $suite: exit $? at ${SECONDS}s (124: stopped at the deadline; run again to resume)"
+    timeout -s INT $(($(remaining) + 30)) grokbench run --suite "$suite" --device "$device" \
+        --out "runs/gpu-$suite" --time-limit "$(remaining)" > "$out/run.log" 2>&1
+    log "run $suite: $(ended $?) at ${SECONDS}s"
     tar czf "$out/runs.tar.gz" "runs/gpu-$suite"
     ;;
 submit)
-    SUITE=$suite timeout -s INT "$(remaining)" leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1
-    log "submit $suite: exit $? at ${SECONDS}s (124: stopped at the deadline; run again to resume)"
+    SUITE=$suite TIME_LIMIT=$(remaining) timeout -s INT $(($(remaining) + 30)) leaderboard/submit_baselines.sh \
+        > "$out/submit.log" 2>&1
+    log "submit $suite: $(ended $?) at ${SECONDS}s"
     tar czf "$out/leaderboard.tar.gz" leaderboard/.cache leaderboard/submissions leaderboard/README.md \
         leaderboard/index.html leaderboard/figures
     ;;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,10 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except error.Error as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            raise click.ClickException(str(exc)) from exc
+            failure = click.ClickException(str(exc))
+            if isinstance(exc, error.TimeLimit):
+                failure.exit_code = 3  # stopped, not failed: a job script runs the command again
+            raise failure from exc
 
     return wrapper
 
@@ -52,6 +56,24 @@ ray_option = click.option(
     help="Train the stacks as Ray tasks: alone, on a local Ray instance; with an address, on that cluster "
     '(needs pip install "grokbench[ray]").',
 )
+
+
+time_limit_option = click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop training after SECONDS (a job's time limit): finished runs are kept, the stack in training "
+    "is saved, and the same command resumes it. Exit status 3.",
+)
+
+
+def _deadline(time_limit: float | None, ray_address: str | None) -> float | None:
+    """The wall-clock time at which training stops, for ``--time-limit`` (local training only)."""
+    if time_limit is None:
+        return None
+    if ray_address is not None:
+        raise error.Error("--time-limit stops local training; on Ray, use the cluster's job time limit instead.")
+    return time.time() + time_limit
 
 
 def _executor(ray_address: str | None):
@@ -265,6 +287,7 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 )
 @device_option
 @ray_option
+@time_limit_option
 @click.option(
     "--checkpoints",
     "keep_checkpoints",
@@ -284,6 +307,7 @@ def run(
     store_path: str | None,
     device: str | None,
     ray_address: str | None,
+    time_limit: float | None,
     keep_checkpoints: bool,
     model_id: str | None,
 ) -> None:
@@ -298,6 +322,7 @@ def run(
     from grokbench.sweep import plan_suite, train_plans
 
     suite = get_suite(suite_name)
+    deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
     folder = Path(out or Path("runs") / suite.name)
     reference = load_method(DEFAULT_METHOD)
@@ -324,6 +349,7 @@ def run(
             on_result=on_result,
             executor=executor,
             milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
+            deadline=deadline,
         )
         bar.close()
     report = score(results, reference=reference.name)
@@ -408,6 +434,7 @@ def _board_option(command):
 @click.option("--tuning-notes", default="", help="How the hyperparameters were chosen.")
 @device_option
 @ray_option
+@time_limit_option
 @_board_option
 @friendly_errors
 def submit(
@@ -420,6 +447,7 @@ def submit(
     tuning_notes: str,
     device: str | None,
     ray_address: str | None,
+    time_limit: float | None,
     board: str,
 ) -> None:
     """Run a suite for a method and write its leaderboard entry."""
@@ -437,8 +465,9 @@ def submit(
     }
     total = len(suite.task_ids) * suite.seeds
     bar, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
+    deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
-    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor)
+    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor, deadline)
     bar.close()
     click.echo(
         f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."

@@ -29,6 +29,10 @@ class RegistrationError(Error):
     """A task spec cannot be registered (duplicate id, unknown operation)."""
 
 
+class TimeLimit(Error):
+    """Training stopped at its time limit; finished runs are kept and stacks saved to resume."""
+
+
 class DeprecatedTaskWarning(FutureWarning):
     """An older version of a task was requested; its results are not comparable with the latest.
 

@@ -498,6 +498,10 @@ class TrainingOptions:
     """Least seconds between two checkpoints of a stack (taken at evaluations); 0 saves at every evaluation."""
     milestones_dir: str | None = None
     """Folder where each run keeps its parameters at its milestones (``grokbench.checkpoints``). None: nowhere."""
+    deadline: float | None = None
+    """Wall-clock time (``time.time()``) at which training stops between two updates: the stack
+    in training saves its checkpoint (in ``checkpoint_dir``) and ``error.TimeLimit`` is raised,
+    so that the same call, made again, trains nothing twice. None: no limit."""
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -632,22 +636,33 @@ def _train_stack(
             if len(keep) < len(stack.ids):
                 stack.keep_only(keep)
             if checkpoint is not None and time.perf_counter() - last_save >= options.checkpoint_every_s:
-                kept = [results[i] for i in stack.ids]
-                resume.save(
-                    checkpoint,
-                    {
-                        "keys": [run_key(result) for result in kept],
-                        "device": kept[0].device,
-                        "precision": kept[0].precision,
-                        "step": step,
-                        "elapsed_s": time.perf_counter() - started,
-                        "results": [
-                            {name: getattr(r, name) for name in ("steps", *CURVES, "stacked_runs")} for r in kept
-                        ],
-                        "stack": stack.state_dict(),
-                    },
-                )
+                _save(checkpoint, stack, results, step, time.perf_counter() - started)
                 last_save = time.perf_counter()
+        if options.deadline is not None and time.time() >= options.deadline:
+            if checkpoint is not None:
+                _save(checkpoint, stack, results, step, time.perf_counter() - started)
+            kept = "saved, and the same command resumes them" if checkpoint is not None else "not saved"
+            raise error.TimeLimit(
+                f"Stopped at the time limit at update {step}: finished runs are kept; the {len(stack.ids)} "
+                f"unfinished run(s) of the stack in training are {kept}."
+            )
         stack.step(step, budget.warmup_steps)
         if progress is not None:
             progress(step + 1, [results[i] for i in stack.ids])
+
+
+def _save(checkpoint: Path, stack: _Stack, results: list[RunResult], step: int, elapsed_s: float) -> None:
+    """Checkpoint ``stack`` before its update ``step`` (that step's evaluation done), with its runs' curves."""
+    kept = [results[i] for i in stack.ids]
+    resume.save(
+        checkpoint,
+        {
+            "keys": [run_key(result) for result in kept],
+            "device": kept[0].device,
+            "precision": kept[0].precision,
+            "step": step,
+            "elapsed_s": elapsed_s,
+            "results": [{name: getattr(r, name) for name in ("steps", *CURVES, "stacked_runs")} for r in kept],
+            "stack": stack.state_dict(),
+        },
+    )

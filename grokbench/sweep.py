@@ -77,6 +77,7 @@ def train_plans(
     on_result: ResultCallback | None = None,
     executor: Executor = train_runs,
     milestones_dir: str | None = None,
+    deadline: float | None = None,
 ) -> list[RunResult]:
     """Train what each sweep misses, then return every run of every sweep as stored, in order:
     the one run-and-collect step of ``grokbench run`` and ``grokbench submit``."""
@@ -89,6 +90,7 @@ def train_plans(
             on_result=on_result,
             executor=executor,
             milestones_dir=milestones_dir,
+            deadline=deadline,
         )
     return [result for sweep in plans for result in sweep.results(store)]
 
@@ -109,6 +111,7 @@ def run_sweep(
     checkpoint_every_s: float = 300.0,
     executor: Executor = train_runs,
     milestones_dir: str | None = None,
+    deadline: float | None = None,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
@@ -130,6 +133,7 @@ def run_sweep(
         checkpoint_dir=str(stack_checkpoints(store)),
         checkpoint_every_s=checkpoint_every_s,
         milestones_dir=milestones_dir,
+        deadline=deadline,
     )
     pending = list(sweep.missing)
     while pending:

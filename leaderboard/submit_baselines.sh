@@ -2,9 +2,12 @@
 # Re-create the baseline entries of the board from real runs, then validate and rebuild it.
 # The suite is `leaderboard` where torch sees a GPU and `quick` otherwise; SUITE=<name> chooses one.
 # An entry already on that suite's version is kept, so a stopped run of this script resumes.
+# TIME_LIMIT=<seconds> stops training then (exit status 3), keeping what finished.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${SUITE:-$(python3 -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
+end=$(($(date +%s) + ${TIME_LIMIT:-100000000}))
+left() { local now; now=$(date +%s); echo $((end > now ? end - now : 0)); }
 on_suite() {  # whether entry $1 already holds runs of this suite version
     python3 - "leaderboard/submissions/$1/environment.json" "$suite" <<'PY'
 import json, sys
@@ -17,7 +20,8 @@ PY
 }
 submit() {  # entry name, method file, description[, link]; an entry already on this suite is kept unless FORCE=1
     if on_suite "$1" && [[ -z "${FORCE:-}" ]]; then echo "keeping $1 (already on $suite)"; return; fi
-    grokbench submit "baselines/$2" --name "$1" --suite "$suite" --author "grokbench baselines" \
+    grokbench submit "baselines/$2" --name "$1" --suite "$suite" --time-limit "$(left)" \
+        --author "grokbench baselines" \
         --description "$3" --link "${4:-https://arxiv.org/abs/2201.02177}" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."
 }

@@ -131,3 +131,21 @@ def test_ray_without_its_extra_says_how_to_install_it(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert 'Training on Ray needs the optional extra: pip install "grokbench[ray]".' in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_stopped_at_its_time_limit_exits_3_and_keeps_its_stack(cli, tmp_path):
+    result = cli("run", "--suite", "smoke", "--time-limit", "0", "--out", str(tmp_path / "out"))
+    assert result.returncode == 3
+    assert (
+        "Error: Stopped at the time limit at update 0: finished runs are kept; the 2 unfinished run(s) of the "
+        "stack in training are saved, and the same command resumes them." in result.stderr
+    )
+    assert len(list((tmp_path / "out" / "results.sqlite.stacks").glob("*.stack.pt"))) == 1
+
+
+def test_time_limit_is_refused_on_ray(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--suite", "smoke", "--ray", "--time-limit", "60"])
+    assert result.exit_code == 1
+    assert "Error: --time-limit stops local training; on Ray, use the cluster's job time limit instead." in (
+        result.output
+    )

@@ -10,10 +10,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
-from grokbench.error import Error
+from grokbench import harness
+from grokbench.error import Error, TimeLimit
 from grokbench.methods import DEFAULT_METHOD, load_method
 from grokbench.results import RunResult
 from grokbench.store import KEY, Store
@@ -216,3 +218,43 @@ def test_a_killed_sweep_resumes_its_stack_from_the_last_checkpoint(tmp_path):
         assert steps[0] == 21  # the 20 updates before the checkpoint are not trained again
         assert len(store.keys()) == 2
     assert not list((tmp_path / "results.sqlite.stacks").iterdir())
+
+
+class UpdateClock:
+    """``time`` for the harness whose ``time()`` is the number of updates done: a deadline in updates."""
+
+    perf_counter = staticmethod(time.perf_counter)
+
+    def __init__(self):
+        self.updates = 0
+
+    def time(self):
+        return self.updates
+
+
+def test_a_sweep_stopped_at_its_deadline_resumes_with_nothing_trained_twice(monkeypatch, tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    clock = UpdateClock()
+    monkeypatch.setattr(harness, "time", clock)
+
+    def sweep(store, progress, deadline=None):
+        every = plan(method, ["Z97-add-0.05"], [0, 1], store, max_steps=40)
+        run_sweep(every, store, device="cpu", progress=progress, deadline=deadline)
+
+    def count(step, _):
+        clock.updates = step
+
+    with Store(tmp_path / "stopped.sqlite") as stopped, Store(tmp_path / "whole.sqlite") as whole:
+        message = (
+            "Stopped at the time limit at update 27: finished runs are kept; the 2 unfinished run(s) of the stack "
+            "in training are saved, and the same command resumes them."
+        )
+        with pytest.raises(TimeLimit, match=re.escape(message)):
+            sweep(stopped, count, deadline=27)
+        assert not stopped.keys()
+        steps = []
+        sweep(stopped, lambda step, _: steps.append(step))
+        assert steps[0] == 28  # update 27 is the first one trained after the stop: none is trained twice
+        sweep(whole, None)
+        for a, b in zip(stopped.results([method.name]), whole.results([method.name]), strict=True):
+            assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}

@@ -58,11 +58,13 @@ def submit(
     progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
     executor: Executor | None = None,
+    deadline: float | None = None,
 ) -> Path:
     """Run ``suite`` for the method and write its entry folder; returns the folder.
 
     Runs go through a results store in ``<board>/.cache/<name>.sqlite`` first, so a killed
-    submission resumes where it stopped.
+    submission, or one stopped at its ``deadline`` (``TrainingOptions.deadline``), resumes
+    where it stopped.
     """
     import torch
 
@@ -78,7 +80,13 @@ def submit(
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
         sweep = plan_suite(method, suite, store)
         results = train_plans(
-            [sweep], store, device=device, progress=progress, on_result=on_result, executor=executor or train_runs
+            [sweep],
+            store,
+            device=device,
+            progress=progress,
+            on_result=on_result,
+            executor=executor or train_runs,
+            deadline=deadline,
         )
     entry.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(method_file, entry / "method.py")
