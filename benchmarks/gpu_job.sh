@@ -56,13 +56,13 @@ measure)
 run)
     timeout -s INT $(($(remaining) + 30)) grokbench run --suite "$suite" --device "$device" \
         --out "runs/gpu-$suite" --time-limit "$(remaining)" > "$out/run.log" 2>&1
-    log "run $suite: $(ended $?) at ${SECONDS}s"
+    log "run $suite, at ${SECONDS}s: $(ended $?)"
     tar czf "$out/runs.tar.gz" "runs/gpu-$suite"
     ;;
 submit)
     SUITE=$suite TIME_LIMIT=$(remaining) timeout -s INT $(($(remaining) + 30)) leaderboard/submit_baselines.sh \
         > "$out/submit.log" 2>&1
-    log "submit $suite: $(ended $?) at ${SECONDS}s"
+    log "submit $suite, at ${SECONDS}s: $(ended $?)"
     tar czf "$out/leaderboard.tar.gz" leaderboard/.cache leaderboard/submissions leaderboard/README.md \
         leaderboard/index.html leaderboard/figures
     ;;
