@@ -8,8 +8,9 @@
 # them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
 # files. Training stops DEADLINE_S seconds after the start (default 540; `--time-limit`, with
 # `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
-# and the same command, with the packed folders unpacked back in place (runs/gpu-SUITE, or
-# leaderboard/.cache and leaderboard/submissions), resumes where it stopped.
+# and the same command, with the packed folders unpacked back in place, resumes where it
+# stopped: `tar xzf runs.tar.gz` (or leaderboard.tar.gz) and, where the state of an unfinished
+# stack came back, `cat *-stacks.tar.gz.part* | tar xz` (it comes back up to 45 MiB).
 # DEVICE=cpu makes a dry run on a CPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,22 @@ mkdir -p /tmp/bin && printf '#!/bin/sh\nexec python3 -m grokbench "$@"\n' > /tmp
 export PATH=/tmp/bin:$PATH
 remaining() { echo $((deadline > SECONDS ? deadline - SECONDS : 0)); }
 log() { echo "$*" | tee -a "$out/job.txt"; }
+pack() {  # name, folders: their results into $out/name.tar.gz, the state of unfinished stacks apart
+    local name=$1 size folder stacks=()
+    shift
+    tar czf "$out/$name.tar.gz" --exclude='*.stacks' "$@"
+    for folder in "$@"; do
+        for folder in "$folder"/*.stacks; do [[ -n $(ls -A "$folder" 2>/dev/null) ]] && stacks+=("$folder"); done
+    done
+    ((${#stacks[@]})) || return 0
+    tar czf /tmp/stacks.tar.gz "${stacks[@]}"
+    size=$(stat -c %s /tmp/stacks.tar.gz)
+    if ((size > 45 << 20)); then  # what comes back: 8 files of at most 16 MiB, 64 MiB in all
+        log "the unfinished stacks' state is $((size >> 20)) MiB, too much to bring back: they will start over"
+        return 0
+    fi
+    split -b 15M -d /tmp/stacks.tar.gz "$out/$name-stacks.tar.gz.part"
+}
 ended() {  # what a training part's exit status means
     case $1 in 0) echo "finished" ;; 3 | 124) echo "stopped at the deadline: run the same part again to resume" ;; *) echo "failed ($1)" ;; esac
 }
@@ -57,14 +74,14 @@ run)
     timeout -s INT $(($(remaining) + 30)) grokbench run --suite "$suite" --device "$device" \
         --out "runs/gpu-$suite" --time-limit "$(remaining)" > "$out/run.log" 2>&1
     log "run $suite, at ${SECONDS}s: $(ended $?)"
-    tar czf "$out/runs.tar.gz" "runs/gpu-$suite"
+    pack runs "runs/gpu-$suite"
     ;;
 submit)
     SUITE=$suite TIME_LIMIT=$(remaining) timeout -s INT $(($(remaining) + 30)) leaderboard/submit_baselines.sh \
         > "$out/submit.log" 2>&1
     log "submit $suite, at ${SECONDS}s: $(ended $?)"
-    tar czf "$out/leaderboard.tar.gz" leaderboard/.cache leaderboard/submissions leaderboard/README.md \
-        leaderboard/index.html leaderboard/figures
+    pack leaderboard leaderboard/.cache leaderboard/submissions leaderboard/README.md leaderboard/index.html \
+        leaderboard/figures
     ;;
 *)
     echo "unknown part $part: measure, run SUITE or submit SUITE" >&2
