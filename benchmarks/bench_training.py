@@ -128,7 +128,11 @@ def harness(task: grokbench.Task, device: torch.device, runs: int, method: Metho
     """Updates per second, summed over runs, of one stack of ``runs`` runs."""
     stack = stack_of(task, device, runs, method, **options)
     step = iter(range(10**9))
-    return runs * updates_per_second(lambda: stack.step(next(step), 10), device, seconds)
+    rate = runs * updates_per_second(lambda: stack.step(next(step), 10), device, seconds)
+    eligible = options.get("cuda_graphs", True) and device.type == "cuda" and not method.stochastic_forward
+    if eligible and not stack.graphs:  # the capture failed or differed: the warning above says why
+        print(f"note: {method.name} at {runs} runs trained without CUDA graphs")
+    return rate
 
 
 def flops_per_update(task: grokbench.Task, device: torch.device, method: Method) -> float:

@@ -298,9 +298,9 @@ class _Stack:
         the eager pass's gradients bit for bit; where capture fails or differs, None, and the
         stack goes on without graphs."""
         try:
-            graph = CapturedCall(lambda static_rows: self._gradients(static_rows, mask), rows)
-            self._gradients(rows, mask)
+            self._gradients(rows, mask)  # first, so that its activations are freed before the capture keeps its own
             eager = {name: grad.clone() for name, grad in self.runs.grads.items()}
+            graph = CapturedCall(lambda static_rows: self._gradients(static_rows, mask), rows)
             for grad in self.runs.grads.values():
                 grad.zero_()
             graph.replay(rows)
