@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grokbench.registration import parse_id
 from grokbench.results import RunResult
-from grokbench.scoring import EfficiencyCurve, TaskScore
+from grokbench.scoring import EfficiencyCurve, TaskScore, steps_to_99
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -84,35 +85,77 @@ def plot_loss_curves(results: Sequence[RunResult], path: str | Path, title: str 
     return _save(fig, ax, path, title)
 
 
-def plot_steps_to_generalize(scores: Sequence[TaskScore], path: str | Path, title: str | None = None) -> Path:
+def _seed_runs(runs: Sequence[RunResult], method: str, operation: str) -> dict[float, list[RunResult]]:
+    """The runs of ``method`` on ``operation``, by training fraction."""
+    by_fraction: dict[float, list[RunResult]] = {}
+    for run in runs:
+        stem, fraction, _ = parse_id(run.task_id)
+        if run.method == method and stem == operation:
+            by_fraction.setdefault(float(fraction), []).append(run)
+    return by_fraction
+
+
+def _seed_legend(ax: Axes, censored: bool) -> None:
+    """Legend entries for the per-seed marks (grey, as they take each curve's color)."""
+    ax.scatter([], [], s=14, color="grey", alpha=0.6, linewidths=0, label="one seed")
+    if censored:
+        ax.scatter(
+            [], [], marker="^", s=28, facecolors="none", edgecolors="grey", label="a seed that missed (at its budget)"
+        )
+
+
+def plot_steps_to_generalize(
+    scores: Sequence[TaskScore], path: str | Path, title: str | None = None, runs: Sequence[RunResult] = ()
+) -> Path:
     """Median updates to 99% validation accuracy against training fraction, quartiles shaded (Fig. 1 center).
 
-    One curve per (method, operation); fractions whose median is censored are left out.
+    One curve per (method, operation); a fraction whose median is censored has no point on
+    the curve. With ``runs``, every seed is drawn too: a dot where it reached 99%, an open
+    triangle at its budget where it did not (censored), so a miss stays visible.
     """
     fig, ax = _figure()
     groups: dict[tuple[str, str], list[TaskScore]] = {}
     for s in scores:
         groups.setdefault((s.method, s.operation), []).append(s)
+    censored = False
     for (method, operation), group in groups.items():
-        group = sorted((s for s in group if math.isfinite(s.median_steps)), key=lambda s: s.fraction)
-        fractions = [100 * s.fraction for s in group]
-        line = ax.plot(fractions, [s.median_steps for s in group], marker="o", label=f"{operation} ({method})")[0]
-        high = [s.q75_steps if math.isfinite(s.q75_steps) else s.max_steps for s in group]
-        ax.fill_between(fractions, [s.q25_steps for s in group], high, color=line.get_color(), alpha=0.2)
+        group = sorted(group, key=lambda s: s.fraction)
+        finite = [s for s in group if math.isfinite(s.median_steps)]
+        fractions = [100 * s.fraction for s in finite]
+        line = ax.plot(fractions, [s.median_steps for s in finite], marker="o", label=f"{operation} ({method})")[0]
+        high = [s.q75_steps if math.isfinite(s.q75_steps) else s.max_steps for s in finite]
+        ax.fill_between(fractions, [s.q25_steps for s in finite], high, color=line.get_color(), alpha=0.2)
+        for fraction, seeds in _seed_runs(runs, method, operation).items():
+            reached = [steps_to_99(r) for r in seeds if math.isfinite(steps_to_99(r))]
+            missed = [r.max_steps for r in seeds if not math.isfinite(steps_to_99(r))]
+            censored = censored or bool(missed)
+            color = line.get_color()
+            ax.scatter([100 * fraction] * len(reached), reached, s=14, color=color, alpha=0.6, linewidths=0)
+            ax.scatter([100 * fraction] * len(missed), missed, marker="^", s=28, facecolors="none", edgecolors=color)
     ax.set(xlabel="Training data fraction (%)", ylabel="Updates to 99% validation accuracy")
-    if any(math.isfinite(s.median_steps) for s in scores):
+    if runs or any(math.isfinite(s.median_steps) for s in scores):
         ax.set_yscale("log")
-        ax.legend(fontsize="small")
+        if runs:
+            _seed_legend(ax, censored)
+        _legend(ax)
     else:
         ax.text(0.5, 0.5, "no task reached 99% validation accuracy", transform=ax.transAxes, ha="center")
     return _save(fig, ax, path, title)
 
 
-def plot_efficiency(curves: Sequence[EfficiencyCurve], path: str | Path, by: str, title: str | None = None) -> Path:
+def plot_efficiency(
+    curves: Sequence[EfficiencyCurve],
+    path: str | Path,
+    by: str,
+    title: str | None = None,
+    runs: Sequence[RunResult] = (),
+) -> Path:
     """Best validation accuracy against training fraction, one curve per operation or method.
 
     ``by="operation"`` is the paper's Fig. 2 right (one method, several operations);
-    ``by="method"`` its Fig. 2 left (several methods, one operation).
+    ``by="method"`` its Fig. 2 left (several methods, one operation). The curve is the mean
+    over seeds; with ``runs``, each seed's best accuracy is a dot. A dotted vertical line marks
+    each curve's critical fraction (the smallest whose mean reaches 99%), also named in the legend.
     """
     fig, ax = _figure()
     labels = [curve.operation if by == "operation" else curve.method for curve in curves]
@@ -120,8 +163,17 @@ def plot_efficiency(curves: Sequence[EfficiencyCurve], path: str | Path, by: str
     for curve, label in zip(curves, labels, strict=True):
         fractions = [100 * f for f in curve.fractions]
         accuracies = [100 * a for a in curve.mean_best_val_acc]
-        ax.plot(fractions, accuracies, marker="o", color=colors[label], label=label)
+        critical = curve.critical_fraction
+        named = f"{label} (critical {100 * critical:g}%)" if critical is not None else f"{label} (no critical fraction)"
+        ax.plot(fractions, accuracies, marker="o", color=colors[label], label=named)
+        if critical is not None:
+            ax.axvline(100 * critical, color=colors[label], linestyle=":", alpha=0.8)
+        for fraction, seeds in _seed_runs(runs, curve.method, curve.operation).items():
+            best = [100 * r.best_val_acc for r in seeds]
+            ax.scatter([100 * fraction] * len(best), best, s=14, color=colors[label], alpha=0.6, linewidths=0)
     ax.set(xlabel="Training data fraction (%)", ylabel="Best validation accuracy (%)", ylim=(-2, 102))
+    if runs:
+        _seed_legend(ax, censored=False)
     _legend(ax)
     return _save(fig, ax, path, title)
 

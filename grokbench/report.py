@@ -126,7 +126,7 @@ def write_figures(report: Report, out: Path) -> list[Path]:
         figures.append(plots.plot_loss_curves(runs, out / f"fig4-{stem}.png", title=f"{task_id}: {method}"))
     figures.append(
         plots.plot_steps_to_generalize(
-            report.tasks, out / "fig1-center.png", title="Updates to 99% validation accuracy"
+            report.tasks, out / "fig1-center.png", title="Updates to 99% validation accuracy", runs=report.runs
         )
     )
     methods = list(dict.fromkeys(c.method for c in report.curves))
@@ -134,13 +134,17 @@ def write_figures(report: Report, out: Path) -> list[Path]:
     for method in methods:
         curves = [c for c in report.curves if c.method == method]
         figures.append(
-            plots.plot_efficiency(curves, out / f"fig2-right-{_slug(method)}.png", by="operation", title=method)
+            plots.plot_efficiency(
+                curves, out / f"fig2-right-{_slug(method)}.png", by="operation", title=method, runs=report.runs
+            )
         )
     if len(methods) > 1:
         for operation in operations:
             curves = [c for c in report.curves if c.operation == operation]
             figures.append(
-                plots.plot_efficiency(curves, out / f"fig2-left-{operation}.png", by="method", title=operation)
+                plots.plot_efficiency(
+                    curves, out / f"fig2-left-{operation}.png", by="method", title=operation, runs=report.runs
+                )
             )
     return figures
 

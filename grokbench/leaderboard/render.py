@@ -107,6 +107,7 @@ def build(board: Path = LEADERBOARD) -> tuple[Path, Path]:
                     figures / f"{suite}-efficiency-{operation}.png",
                     by="method",
                     title=f"{operation} ({suite} suite)",
+                    runs=report.runs,
                 )
             )
         images.append(
