@@ -2,19 +2,21 @@
 # The GPU job, on a machine with CUDA torch and no network, in parts that each fit one call of
 # at most 10 minutes:
 #   benchmarks/gpu_job.sh measure         the CUDA tests, the throughput benchmark and the precision check
-#   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into runs/gpu-SUITE
+#   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into results/SUITE (the store and report)
+#   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, into
+#                                         results/interventions, then the report of them all
 #   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh)
 # It installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
 # them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
 # files. Training stops DEADLINE_S seconds after the start (default 540; `--time-limit`, with
 # `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
 # and the same command, with the packed folders unpacked back in place, resumes where it
-# stopped: `tar xzf runs.tar.gz` (or leaderboard.tar.gz) and, where the state of an unfinished
+# stopped: `tar xzf results.tar.gz` (or leaderboard.tar.gz) and, where the state of an unfinished
 # stack came back, `cat *-stacks.tar.gz.part* | tar xz` (it comes back up to 45 MiB).
 # DEVICE=cpu makes a dry run on a CPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-part=${1:?usage: gpu_job.sh measure | run SUITE | submit SUITE}
+part=${1:?usage: gpu_job.sh measure | run SUITE | interventions | submit SUITE}
 suite=${2:-leaderboard}
 device=${DEVICE:-cuda}
 out=${OUT:-gpu-out}
@@ -72,9 +74,21 @@ measure)
     ;;
 run)
     timeout -s INT $(($(remaining) + 30)) grokbench run --suite "$suite" --device "$device" \
-        --out "runs/gpu-$suite" --time-limit "$(remaining)" > "$out/run.log" 2>&1
+        --out "results/$suite" --time-limit "$(remaining)" > "$out/run.log" 2>&1
     log "run $suite, at ${SECONDS}s: $(ended $?)"
-    pack runs "runs/gpu-$suite"
+    pack results "results/$suite"
+    ;;
+interventions)
+    status=0
+    for file in $(python3 -c "from grokbench.suites import INTERVENTIONS; print(*INTERVENTIONS)"); do
+        timeout -s INT $(($(remaining) + 30)) grokbench run --suite interventions --method "baselines/$file" \
+            --device "$device" --out results/interventions --time-limit "$(remaining)" >> "$out/run.log" 2>&1
+        status=$?
+        ((status == 0)) || break
+    done
+    log "interventions, at ${SECONDS}s: $(ended $status)"
+    grokbench score --store results/interventions/results.sqlite >> "$out/run.log" 2>&1
+    pack results results/interventions
     ;;
 submit)
     SUITE=$suite TIME_LIMIT=$(remaining) timeout -s INT $(($(remaining) + 30)) leaderboard/submit_baselines.sh \
@@ -84,7 +98,7 @@ submit)
         leaderboard/figures
     ;;
 *)
-    echo "unknown part $part: measure, run SUITE or submit SUITE" >&2
+    echo "unknown part $part: measure, run SUITE, interventions or submit SUITE" >&2
     exit 2
     ;;
 esac

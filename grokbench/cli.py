@@ -276,7 +276,7 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
     "suite_name",
     default="quick",
     show_default=True,
-    help="Suite to run: quick, smoke, leaderboard or paper.",
+    help="Suite to run: quick, smoke, leaderboard, interventions or paper.",
 )
 @method_option
 @click.option(

@@ -94,6 +94,17 @@ SUITES: dict[str, Suite] = {
             ),
         ),
         Suite(
+            name="interventions",
+            version=1,
+            description=(
+                "The paper's Fig. 2 left: S5-square at fractions 0.05–0.95, 3 seeds, 10^5 updates, "
+                "run once per intervention (INTERVENTIONS)."
+            ),
+            task_ids=tuple(task_id("S5-square", f, LATEST_VERSION) for f in FRACTIONS),
+            seeds=3,
+            sizing="The paper's Fig. 2 left: its operation, budget and seeds, on the registry's fraction grid.",
+        ),
+        Suite(
             name="paper",
             version=2,
             description="The paper's study: all 12 operations at fractions 0.05–0.95, 3 seeds, 10^5 updates.",
@@ -104,6 +115,20 @@ SUITES: dict[str, Suite] = {
     )
 }
 """Every suite, keyed by name."""
+
+
+INTERVENTIONS: tuple[str, ...] = (
+    "adam_full_batch.py",
+    "adam.py",
+    "adam_update_noise.py",
+    "adam_dropout.py",
+    "adamw.py",
+    "adamw_decay_to_init.py",
+    "adam_lr_3e-4.py",
+    "adam_lr_3e-3.py",
+    "adam_weight_noise.py",
+)
+"""The paper's Fig. 2 left interventions, as baseline files (``baselines/``), in the paper's order."""
 
 
 def get_suite(name: str) -> Suite:

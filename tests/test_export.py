@@ -168,4 +168,6 @@ def test_export_suite_and_all_flags(cli, tmp_path):
     result = cli("export", "--out", str(tmp_path / "none"))
     assert result.returncode == 1 and "Nothing to export" in result.stderr
     result = cli("export", "--out", str(tmp_path / "x"), "--suite", "nope")
-    assert result.stderr.startswith("Error: Unknown suite 'nope'; suites: quick, smoke, leaderboard, paper.")
+    assert result.stderr.startswith(
+        "Error: Unknown suite 'nope'; suites: quick, smoke, leaderboard, interventions, paper."
+    )

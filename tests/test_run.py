@@ -48,7 +48,7 @@ def test_run_trains_scores_and_reports_then_resumes(tiny_suite, tmp_path):
 def test_run_with_unknown_suite_fails_clearly(cli):
     result = cli("run", "--suite", "huge")
     assert result.returncode == 1
-    assert result.stderr == "Error: Unknown suite 'huge'; suites: quick, smoke, leaderboard, paper.\n"
+    assert result.stderr == "Error: Unknown suite 'huge'; suites: quick, smoke, leaderboard, interventions, paper.\n"
 
 
 @pytest.mark.slow
