@@ -289,6 +289,12 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 @ray_option
 @time_limit_option
 @click.option(
+    "--max-stack",
+    type=click.IntRange(min=1),
+    help="Most runs trained as one computation (default 128); fewer make each stack finish sooner and its saved "
+    "state smaller.",
+)
+@click.option(
     "--checkpoints",
     "keep_checkpoints",
     is_flag=True,
@@ -308,6 +314,7 @@ def run(
     device: str | None,
     ray_address: str | None,
     time_limit: float | None,
+    max_stack: int | None,
     keep_checkpoints: bool,
     model_id: str | None,
 ) -> None:
@@ -350,6 +357,7 @@ def run(
             executor=executor,
             milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
             deadline=deadline,
+            **({"max_stack": max_stack} if max_stack else {}),
         )
         bar.close()
     report = score(results, reference=reference.name)

@@ -78,6 +78,7 @@ def train_plans(
     executor: Executor = train_runs,
     milestones_dir: str | None = None,
     deadline: float | None = None,
+    max_stack: int = TrainingOptions.max_stack,
 ) -> list[RunResult]:
     """Train what each sweep misses, then return every run of every sweep as stored, in order:
     the one run-and-collect step of ``grokbench run`` and ``grokbench submit``."""
@@ -91,6 +92,7 @@ def train_plans(
             executor=executor,
             milestones_dir=milestones_dir,
             deadline=deadline,
+            max_stack=max_stack,
         )
     return [result for sweep in plans for result in sweep.results(store)]
 
@@ -112,6 +114,7 @@ def run_sweep(
     executor: Executor = train_runs,
     milestones_dir: str | None = None,
     deadline: float | None = None,
+    max_stack: int = TrainingOptions.max_stack,
 ) -> list[RunResult]:
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
@@ -134,6 +137,7 @@ def run_sweep(
         checkpoint_every_s=checkpoint_every_s,
         milestones_dir=milestones_dir,
         deadline=deadline,
+        max_stack=max_stack,
     )
     pending = list(sweep.missing)
     while pending:

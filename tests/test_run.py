@@ -45,6 +45,13 @@ def test_run_trains_scores_and_reports_then_resumes(tiny_suite, tmp_path):
     assert "8 of 8 runs already in" in again.output and "training 0." in again.output
 
 
+def test_max_stack_caps_the_runs_trained_as_one(tiny_suite, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--max-stack", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [run["stacked_runs"] for run in json.loads((out / "report.json").read_text())["runs"]] == [1, 1, 1, 1]
+
+
 def test_run_with_unknown_suite_fails_clearly(cli):
     result = cli("run", "--suite", "huge")
     assert result.returncode == 1
