@@ -13,7 +13,7 @@
 # and the same command, with the packed folders unpacked back in place, resumes where it
 # stopped: `tar xzf results.tar.gz` (or leaderboard.tar.gz) and, where the state of an unfinished
 # stack came back, `cat *-stacks.tar.gz.part* | tar xz` (it comes back up to 45 MiB).
-# A stack's saved state is about 4.7 MiB a run: MAX_STACK=N caps the runs per stack, so that a
+# A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
 # stack finishes within one call or its state comes back. DEVICE=cpu makes a dry run on a CPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
