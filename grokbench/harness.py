@@ -506,6 +506,14 @@ class TrainingOptions:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise error.Error(f"Unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}.")
+        if self.precision == "tf32" and self.device is not None:  # early where the device is named
+            _check_precision(self.precision, resolve_device(self.device))
+
+
+def _check_precision(precision: str, device: torch.device) -> None:
+    """Refuse a precision the device does not have."""
+    if precision == "tf32" and device.type != "cuda":
+        raise error.Error(f"Precision tf32 is a mode of CUDA matmuls; on {device} use float32 or bfloat16.")
 
 
 def train(
@@ -540,8 +548,7 @@ def train_runs(
     """
     options = options or TrainingOptions()
     device = resolve_device(options.device)
-    if options.precision == "tf32" and device.type != "cuda":
-        raise error.Error(f"Precision tf32 is a mode of CUDA matmuls; on {device} use float32 or bfloat16.")
+    _check_precision(options.precision, device)
     results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
     keys = [run_key(result) for result in results]
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir else None
