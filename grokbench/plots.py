@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grokbench.registration import parse_id
 from grokbench.results import RunResult
-from grokbench.scoring import EfficiencyCurve, TaskScore, steps_to_99
+from grokbench.scoring import EfficiencyCurve, TaskScore, operation_and_fraction, steps_to_99
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -89,9 +88,9 @@ def _seed_runs(runs: Sequence[RunResult], method: str, operation: str) -> dict[f
     """The runs of ``method`` on ``operation``, by training fraction."""
     by_fraction: dict[float, list[RunResult]] = {}
     for run in runs:
-        stem, fraction, _ = parse_id(run.task_id)
+        stem, fraction = operation_and_fraction(run.task_id)
         if run.method == method and stem == operation:
-            by_fraction.setdefault(float(fraction), []).append(run)
+            by_fraction.setdefault(fraction, []).append(run)
     return by_fraction
 
 
@@ -126,8 +125,9 @@ def plot_steps_to_generalize(
         high = [s.q75_steps if math.isfinite(s.q75_steps) else s.max_steps for s in finite]
         ax.fill_between(fractions, [s.q25_steps for s in finite], high, color=line.get_color(), alpha=0.2)
         for fraction, seeds in _seed_runs(runs, method, operation).items():
-            reached = [steps_to_99(r) for r in seeds if math.isfinite(steps_to_99(r))]
-            missed = [r.max_steps for r in seeds if not math.isfinite(steps_to_99(r))]
+            steps = [steps_to_99(r) for r in seeds]
+            reached = [s for s in steps if math.isfinite(s)]
+            missed = [r.max_steps for r, s in zip(seeds, steps, strict=True) if not math.isfinite(s)]
             censored = censored or bool(missed)
             color = line.get_color()
             ax.scatter([100 * fraction] * len(reached), reached, s=14, color=color, alpha=0.6, linewidths=0)

@@ -29,7 +29,8 @@ MISS_PENALTY = 2.0
 """In the headline, a run that misses 99% counts as this many times its budget."""
 
 
-def _operation_and_fraction(task_id: str) -> tuple[str, float]:
+def operation_and_fraction(task_id: str) -> tuple[str, float]:
+    """The operation stem and training fraction a task id names."""
     stem, fraction, _ = parse_id(task_id)
     return stem, float(fraction)
 
@@ -75,7 +76,7 @@ def score_tasks(results: Sequence[RunResult]) -> list[TaskScore]:
             [math.inf if r.steps_to_99_train is None else r.steps_to_99_train for r in runs], dtype=float
         )
         best = np.array([r.best_val_acc for r in runs])
-        operation, fraction = _operation_and_fraction(task_id)
+        operation, fraction = operation_and_fraction(task_id)
         q25, median, q75 = _percentiles(steps)
         scores.append(
             TaskScore(
