@@ -17,10 +17,9 @@ per run, per-run random streams), float32 at ``--baseline-runs``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import grokbench
 from grokbench.devices import default_device, hardware
-from grokbench.harness import _Stack
+from grokbench.harness import _Stack, autocast, matmul_precision
 from grokbench.methods import BASELINES, DEFAULT_METHOD, Method, load_method
 from grokbench.model import sinusoidal_positions
 
@@ -90,18 +89,6 @@ def updates_per_second(update: Callable[[], None], device: torch.device, seconds
         batch = min(2 * batch, 64)
 
 
-@contextlib.contextmanager
-def precision_mode(precision: str, device: torch.device) -> Iterator[None]:
-    """The plain loop's numerics for ``precision``, as the harness sets them."""
-    previous = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("high" if precision == "tf32" else "highest")
-    try:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-            yield
-    finally:
-        torch.set_float32_matmul_precision(previous)
-
-
 def plain_loop(task: grokbench.Task, device: torch.device, precision: str, seconds: float) -> float:
     """Updates per second of the usual loop: sample a batch, forward, backward, AdamW step."""
     model = PlainTransformer(task.vocab_size, len(task.symbols)).to(device)
@@ -111,10 +98,12 @@ def plain_loop(task: grokbench.Task, device: torch.device, precision: str, secon
 
     def update() -> None:
         index = torch.randint(len(inputs), (batch,), device=device)
-        with precision_mode(precision, device):
-            loss = F.cross_entropy(model(inputs[index]).float(), targets[index])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        with matmul_precision(precision):  # as the harness sets them
+            with autocast(precision, device):
+                logits = model(inputs[index]).float()
+            loss = F.cross_entropy(logits, targets[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
         optimizer.step()
 
     return updates_per_second(update, device, seconds)

@@ -49,6 +49,25 @@ def eval_rows(device: torch.device) -> int:
     return 1 << 19 if device.type == "cuda" else 1 << 16
 
 
+@contextlib.contextmanager
+def matmul_precision(precision: str) -> Iterator[None]:
+    """float32 matmuls as ``precision`` says: TF32 for ``tf32``, full float32 otherwise. It wraps
+    the backward pass too, whose matmuls follow the same setting."""
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high" if precision == "tf32" else "highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
+
+
+def autocast(precision: str, device: torch.device) -> torch.autocast:
+    """bfloat16 autocast of a forward pass for ``bfloat16`` (off otherwise); without a cast cache,
+    which a captured CUDA graph cannot hold (the numbers are the same)."""
+    enabled = precision == "bfloat16"
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled, cache_enabled=False)
+
+
 @dataclass
 class _PerRun:
     """Everything a stack holds for each of its runs, in stack order.
@@ -248,22 +267,6 @@ class _Stack:
         for optimizer, optimizer_state in zip(self._optimizers(), state["optimizers"], strict=True):
             optimizer.load_state_dict(optimizer_state)
 
-    @contextlib.contextmanager
-    def _matmul_precision(self) -> Iterator[None]:
-        """float32 matmuls as the precision says: TF32 for ``tf32``, full float32 otherwise."""
-        previous = torch.get_float32_matmul_precision()
-        torch.set_float32_matmul_precision("high" if self.precision == "tf32" else "highest")
-        try:
-            yield
-        finally:
-            torch.set_float32_matmul_precision(previous)
-
-    def _autocast(self) -> torch.autocast:
-        """bfloat16 autocast of the forward pass for ``bfloat16``; without a cast cache, which a
-        captured CUDA graph cannot hold (the numbers are the same)."""
-        enabled = self.precision == "bfloat16"
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled, cache_enabled=False)
-
     def _with_weight_noise(self, params: dict[str, torch.Tensor], part: slice) -> dict[str, torch.Tensor]:
         if self.method.weight_noise == 0:
             return params
@@ -326,8 +329,8 @@ class _Stack:
             part_rows, part_mask = rows[part, :width], mask[part, :width]
             leaves = {k: v[part].detach().requires_grad_() for k, v in runs.params.items()}
             generators = runs.forward_generators[part] or None
-            with self._matmul_precision():
-                with self._autocast():
+            with matmul_precision(self.precision):
+                with autocast(self.precision, self.device):
                     logits = forward(
                         self._with_weight_noise(leaves, part), self.inputs[part_rows], self.config, generators
                     )
@@ -364,7 +367,7 @@ class _Stack:
             part = slice(first, first + per_pass)
             params = {k: v[part] for k, v in self.runs.params.items()}
             for lo in range(0, n, chunk):
-                with self._matmul_precision(), self._autocast():
+                with matmul_precision(self.precision), autocast(self.precision, self.device):
                     logits = forward(params, self.inputs[lo : lo + chunk], self.config).float()
                 targets = self.runs.targets[part, lo : lo + chunk]
                 losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape)
