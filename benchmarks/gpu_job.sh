@@ -34,6 +34,9 @@ fi
 mkdir -p /tmp/bin && printf '#!/bin/sh\nexec python3 -m grokbench "$@"\n' > /tmp/bin/grokbench && chmod +x /tmp/bin/grokbench
 export PATH=/tmp/bin:$PATH
 remaining() { echo $((deadline > SECONDS ? deadline - SECONDS : 0)); }
+limited() {  # a command under the deadline, with `timeout` 30 s later as a backstop
+    timeout -s INT $(($(remaining) + 30)) "$@"
+}
 log() { echo "$*" | tee -a "$out/job.txt"; }
 pack() {  # name, folders: their results into $out/name.tar.gz, the state of unfinished stacks apart
     local name=$1 size folder stacks=()
@@ -74,7 +77,7 @@ measure)
     log "precision agreement: exit $? at ${SECONDS}s"
     ;;
 run)
-    timeout -s INT $(($(remaining) + 30)) grokbench run --suite "$suite" --device "$device" \
+    limited grokbench run --suite "$suite" --device "$device" \
         --out "results/$suite" --time-limit "$(remaining)" ${MAX_STACK:+--max-stack "$MAX_STACK"} > "$out/run.log" 2>&1
     log "run $suite, at ${SECONDS}s: $(ended $?)"
     pack results "results/$suite"
@@ -82,7 +85,7 @@ run)
 interventions)
     status=0
     for file in $(python3 -c "from grokbench.suites import INTERVENTIONS; print(*INTERVENTIONS)"); do
-        timeout -s INT $(($(remaining) + 30)) grokbench run --suite interventions --method "baselines/$file" \
+        limited grokbench run --suite interventions --method "baselines/$file" \
             --device "$device" --out results/interventions --time-limit "$(remaining)" \
             ${MAX_STACK:+--max-stack "$MAX_STACK"} >> "$out/run.log" 2>&1
         status=$?
@@ -93,8 +96,7 @@ interventions)
     pack results results/interventions
     ;;
 submit)
-    SUITE=$suite TIME_LIMIT=$(remaining) timeout -s INT $(($(remaining) + 30)) leaderboard/submit_baselines.sh \
-        > "$out/submit.log" 2>&1
+    SUITE=$suite TIME_LIMIT=$(remaining) limited leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1
     log "submit $suite, at ${SECONDS}s: $(ended $?)"
     pack leaderboard leaderboard/.cache leaderboard/submissions leaderboard/README.md leaderboard/index.html \
         leaderboard/figures
