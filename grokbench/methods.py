@@ -51,7 +51,18 @@ from grokbench import error
 if TYPE_CHECKING:  # torch is imported when an optimizer is built: reading a method file needs none
     import torch
 
-BASELINES = Path(str(importlib.resources.files("grokbench.baselines")))
+
+def baselines_folder() -> Path:
+    """The folder of the baseline methods: ``grokbench.baselines`` where grokbench is installed, else
+    (a checkout put on ``sys.path`` without installing it, as on a machine with no network) the
+    checkout's ``baselines/``, which the install maps to that package."""
+    try:
+        return Path(str(importlib.resources.files("grokbench.baselines")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "baselines"
+
+
+BASELINES = baselines_folder()
 """The folder of the baseline methods: ``baselines/`` of a checkout, installed as ``grokbench.baselines``."""
 DEFAULT_METHOD = BASELINES / "adamw.py"
 """The paper's reference recipe."""

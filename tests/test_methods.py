@@ -1,12 +1,20 @@
 """Method files: the fields they declare, and the errors that point at the line to fix."""
 
+import importlib.resources
 import re
 from pathlib import Path
 
 import pytest
 import torch
 
-from grokbench.methods import MethodError, contract_table, load_method, read_method, third_party_imports
+from grokbench.methods import (
+    MethodError,
+    baselines_folder,
+    contract_table,
+    load_method,
+    read_method,
+    third_party_imports,
+)
 
 
 @pytest.mark.parametrize(
@@ -117,3 +125,15 @@ def test_the_contract_in_contributing_is_the_one_the_loader_checks():
         "CONTRIBUTING.md's table of method fields is out of date: paste the output of "
         "`python -c 'from grokbench.methods import contract_table; print(contract_table())'`."
     )
+
+
+def test_a_checkout_on_the_path_without_an_install_finds_its_baselines(monkeypatch):
+    """Where grokbench is not installed, ``grokbench.baselines`` does not exist: the checkout's folder serves."""
+
+    def not_installed(package):
+        raise ModuleNotFoundError(f"No module named {package!r}")
+
+    installed = baselines_folder()
+    monkeypatch.setattr(importlib.resources, "files", not_installed)
+    assert baselines_folder() == Path(__file__).resolve().parent.parent / "baselines"
+    assert sorted(p.name for p in baselines_folder().glob("*.py")) == sorted(p.name for p in installed.glob("*.py"))
