@@ -11,8 +11,10 @@
 # files. Training stops DEADLINE_S seconds after the start (default 540; `--time-limit`, with
 # `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
 # and the same command, with the packed folders unpacked back in place, resumes where it
-# stopped: `tar xzf results.tar.gz` (or leaderboard.tar.gz) and, where the state of an unfinished
-# stack came back, `cat *-stacks.tar.gz.part* | tar xz` (it comes back up to 45 MiB).
+# stopped: `cat results.tar.gz* | tar xz` (or leaderboard.tar.gz*) and, where the state of an
+# unfinished stack came back, `cat results-stacks.tar.gz* | tar xz`. An archive larger than
+# 15 MiB comes in parts (.part00, .part01, ...); one that does not fit in what comes back is
+# left behind, and the job says so in job.txt.
 # A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
 # stack finishes within one call or its state comes back. DEVICE=cpu makes a dry run on a CPU.
 set -uo pipefail
@@ -38,21 +40,29 @@ limited() {  # a command under the deadline, with `timeout` 30 s later as a back
     timeout -s INT $(($(remaining) + 30)) "$@"
 }
 log() { echo "$*" | tee -a "$out/job.txt"; }
+bring_back() {  # file, name: moved into $out as name, in 15 MiB parts where larger, if what comes back has room
+    local size parts files used
+    size=$(stat -c %s "$1")
+    parts=$(((size + (15 << 20) - 1) / (15 << 20)))
+    files=$(find "$out" -type f | wc -l)
+    used=$(find "$out" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    if ((files + parts > 8 || used + size > 63 << 20)); then  # 8 files of at most 16 MiB, 64 MiB in all
+        log "$2 is $((size >> 20)) MiB in $parts part(s), more than can come back beside the $files file(s) already there"
+        return 1
+    fi
+    if ((parts == 1)); then mv "$1" "$out/$2"; else split -b 15M -d "$1" "$out/$2.part"; fi
+}
 pack() {  # name, folders: their results into $out/name.tar.gz, the state of unfinished stacks apart
-    local name=$1 size folder stacks=()
+    local name=$1 folder stacks=()
     shift
-    tar czf "$out/$name.tar.gz" --exclude='*.stacks' "$@"
+    tar czf "/tmp/$name.tar.gz" --exclude='*.stacks' "$@"
+    bring_back "/tmp/$name.tar.gz" "$name.tar.gz" || log "THE RESULTS DID NOT COME BACK: pack fewer at a time"
     for folder in "$@"; do
         for folder in "$folder"/*.stacks; do [[ -n $(ls -A "$folder" 2>/dev/null) ]] && stacks+=("$folder"); done
     done
     ((${#stacks[@]})) || return 0
     tar czf /tmp/stacks.tar.gz "${stacks[@]}"
-    size=$(stat -c %s /tmp/stacks.tar.gz)
-    if ((size > 45 << 20)); then  # what comes back: 8 files of at most 16 MiB, 64 MiB in all
-        log "the unfinished stacks' state is $((size >> 20)) MiB, too much to bring back: they will start over"
-        return 0
-    fi
-    split -b 15M -d /tmp/stacks.tar.gz "$out/$name-stacks.tar.gz.part"
+    bring_back /tmp/stacks.tar.gz "$name-stacks.tar.gz" || log "so the unfinished stacks will start over"
 }
 ended() {  # what a training part's exit status means
     case $1 in 0) echo "finished" ;; 3 | 124) echo "stopped at the deadline: run the same part again to resume" ;; *) echo "failed ($1)" ;; esac

@@ -7,6 +7,11 @@ included) loses only runs that had not finished, and a restarted sweep trains ex
 the runs whose key is missing. Several processes may share one store: SQLite's write-ahead log
 serializes them, a key already present is never written twice, and a run is trained only by
 the process that claimed it (``Store.claim``), so two sweeps never train the same run.
+
+A run's full record (its curves included) is kept as zlib-compressed JSON, a third of its text:
+a store of the paper suite, which lives in the repository and travels to a GPU machine, takes
+about 11 MB instead of 34 (684 runs of 10^5 updates). Records of stores written before that are
+text, and are read as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import socket
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,7 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
     best_val_acc REAL NOT NULL,
     device TEXT NOT NULL,
     wall_time_s REAL NOT NULL,
-    record TEXT NOT NULL,
+    record BLOB NOT NULL,
     stored_at TEXT NOT NULL DEFAULT (datetime('now')),
     UNIQUE ({", ".join(KEY)})
 )
@@ -123,7 +129,7 @@ class Store:
             "device",
             "wall_time_s",
         )
-        values = [record[c] for c in columns] + [json.dumps(record, allow_nan=False)]
+        values = [record[c] for c in columns] + [zlib.compress(json.dumps(record, allow_nan=False).encode())]
         cursor = self._connection.execute(
             f"INSERT OR IGNORE INTO runs ({', '.join(columns)}, record) VALUES ({', '.join('?' * (len(columns) + 1))})",
             values,
@@ -178,7 +184,9 @@ class Store:
         rows = self._connection.execute("SELECT method, record FROM runs ORDER BY rowid")
         wanted = None if methods is None else set(methods)
         return [
-            RunResult.from_dict(json.loads(record)) for method, record in rows if wanted is None or method in wanted
+            RunResult.from_dict(json.loads(zlib.decompress(record) if isinstance(record, bytes) else record))
+            for method, record in rows
+            if wanted is None or method in wanted
         ]
 
     def close(self) -> None:

@@ -129,6 +129,20 @@ def test_store_round_trip_and_duplicate_refused(tmp_path):
         assert not store.add(result)
 
 
+def test_records_are_stored_compressed_and_text_records_of_older_stores_still_read(tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    path = tmp_path / "results.sqlite"
+    with Store(path) as store:
+        (result,) = run_sweep(plan(method, ["Z97-add-0.5"], [0], store, max_steps=100), store, device="cpu")
+    text = json.dumps(result.to_dict(), allow_nan=False)
+    with sqlite3.connect(path) as connection:
+        (record,) = connection.execute("SELECT record FROM runs").fetchone()
+        assert isinstance(record, bytes) and len(record) < len(text)
+        connection.execute("UPDATE runs SET record = ?", (text,))  # as stores were written before compression
+    with Store(path, read_only=True) as store:
+        assert [r.to_dict() for r in store.results()] == [result.to_dict()]
+
+
 @pytest.mark.parametrize("command", ["score", "runs"])
 def test_score_and_runs_commands_read_a_store(cli, tmp_path, command):
     method = load_method(DEFAULT_METHOD)
