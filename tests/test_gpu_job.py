@@ -1,0 +1,54 @@
+"""The GPU job's dry run on the CPU: a part stopped at its deadline comes back packed, and resumes."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gpu_job(checkout: Path, out: Path, part: str, deadline_s: int) -> str:
+    """Run ``benchmarks/gpu_job.sh part`` in ``checkout`` on the CPU; its job.txt."""
+    env = os.environ | {
+        "DEVICE": "cpu",
+        "OUT": str(out),
+        "DEADLINE_S": str(deadline_s),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    subprocess.run(["bash", "benchmarks/gpu_job.sh", *part.split()], cwd=checkout, env=env, check=True)
+    return (out / "job.txt").read_text()
+
+
+def unpack(out: Path, name: str, checkout: Path) -> None:
+    """What ``cat name* | tar xz`` does: the archive, or its parts in order, into ``checkout``."""
+    parts = sorted(out.glob(f"{name}*"))
+    joined = out / f"{name}.joined"
+    with joined.open("wb") as whole:
+        for part in parts:
+            whole.write(part.read_bytes())
+    with tarfile.open(joined) as archive:
+        archive.extractall(checkout, filter="data")
+
+
+@pytest.mark.slow
+def test_a_part_stopped_at_its_deadline_comes_back_packed_and_resumes_on_a_fresh_machine(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for machine in (first, second):
+        for folder in ("grokbench", "baselines", "benchmarks"):
+            shutil.copytree(ROOT / folder, machine / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    stopped = gpu_job(first, tmp_path / "out1", "run smoke", deadline_s=12)
+    assert "run smoke, at" in stopped and "stopped at the deadline" in stopped
+    unpack(tmp_path / "out1", "results.tar.gz", second)
+    if list((tmp_path / "out1").glob("results-stacks.tar.gz*")):
+        unpack(tmp_path / "out1", "results-stacks.tar.gz", second)
+    finished = gpu_job(second, tmp_path / "out2", "run smoke", deadline_s=600)
+    assert "finished" in finished
+    with sqlite3.connect(second / "results" / "smoke" / "results.sqlite") as store:
+        assert store.execute("SELECT COUNT(*), MIN(updates) FROM runs").fetchone() == (4, 200)
+    assert len(list((tmp_path / "out2").iterdir())) <= 8
