@@ -17,6 +17,8 @@
 # left behind, and the job says so in job.txt.
 # A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
 # stack finishes within one call or its state comes back. DEVICE=cpu makes a dry run on a CPU.
+# Parts chain in one call under one deadline: `gpu_job.sh measure; DEADLINE_S=$((540 - SECONDS))
+# gpu_job.sh submit leaderboard`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 part=${1:?usage: gpu_job.sh measure | run SUITE | interventions | submit SUITE}
