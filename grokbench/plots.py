@@ -108,28 +108,38 @@ def plot_steps_to_generalize(
 ) -> Path:
     """Median updates to 99% validation accuracy against training fraction, quartiles shaded (Fig. 1 center).
 
-    One curve per (method, operation); a fraction whose median is censored has no point on
-    the curve. With ``runs``, every seed is drawn too: a dot where it reached 99%, an open
-    triangle at its budget where it did not (censored), so a miss stays visible.
+    One curve per (method, operation), named by what tells the curves apart (the operation,
+    the method, or both), each in its own color; a fraction whose median is censored has no
+    point on the curve. With ``runs``, every seed is drawn too: a dot where it reached 99%, an
+    open triangle at its budget where it did not (censored), so a miss stays visible.
     """
     fig, ax = _figure()
     groups: dict[tuple[str, str], list[TaskScore]] = {}
     for s in scores:
         groups.setdefault((s.method, s.operation), []).append(s)
+    methods, operations = {method for method, _ in groups}, {operation for _, operation in groups}
+
+    def label(method: str, operation: str) -> str:
+        if len(methods) == 1:
+            return operation
+        return method if len(operations) == 1 else f"{operation} ({method})"
+
+    labels = {pair: label(*pair) for pair in groups}
+    colors = _colors(list(labels.values()))
     censored = False
     for (method, operation), group in groups.items():
         group = sorted(group, key=lambda s: s.fraction)
         finite = [s for s in group if math.isfinite(s.median_steps)]
         fractions = [100 * s.fraction for s in finite]
-        line = ax.plot(fractions, [s.median_steps for s in finite], marker="o", label=f"{operation} ({method})")[0]
+        color = colors[labels[method, operation]]
+        ax.plot(fractions, [s.median_steps for s in finite], marker="o", color=color, label=labels[method, operation])
         high = [s.q75_steps if math.isfinite(s.q75_steps) else s.max_steps for s in finite]
-        ax.fill_between(fractions, [s.q25_steps for s in finite], high, color=line.get_color(), alpha=0.2)
+        ax.fill_between(fractions, [s.q25_steps for s in finite], high, color=color, alpha=0.2)
         for fraction, seeds in _seed_runs(runs, method, operation).items():
             steps = [steps_to_99(r) for r in seeds]
             reached = [s for s in steps if math.isfinite(s)]
             missed = [r.max_steps for r, s in zip(seeds, steps, strict=True) if not math.isfinite(s)]
             censored = censored or bool(missed)
-            color = line.get_color()
             ax.scatter([100 * fraction] * len(reached), reached, s=14, color=color, alpha=0.6, linewidths=0)
             ax.scatter([100 * fraction] * len(missed), missed, marker="^", s=28, facecolors="none", edgecolors=color)
     ax.set(xlabel="Training data fraction (%)", ylabel="Updates to 99% validation accuracy")

@@ -11,12 +11,14 @@ from pathlib import Path
 from tabulate import tabulate
 
 from grokbench.results import RunResult
-from grokbench.scoring import Report, TaskScore
+from grokbench.scoring import Report, TaskScore, operation_and_fraction
 
 MAX_CURVE_FIGURES = 12
+"""(method, task) pairs that get their own accuracy and loss curve figures (``curve_figure_runs``)."""
+SHOWCASE_FRACTION = 0.5
+"""The training fraction of the paper's curve figures (Fig. 1 left, Fig. 4: division mod 97 at 50%)."""
 GROKKING_DELAY = 2.0
 """Updates to 99% validation over updates to 99% training from which a summary calls it grokking."""
-"""Tasks that get their own accuracy and loss curve figures (the first ones of the report)."""
 
 
 def _steps(value: float, max_steps: int) -> str:
@@ -115,12 +117,7 @@ def write_figures(report: Report, out: Path) -> list[Path]:
     from grokbench import plots
 
     figures = []
-    by_task: dict[tuple[str, str], list[RunResult]] = {}
-    for run in report.runs:
-        by_task.setdefault((run.method, run.task_id), []).append(run)
-    for index, ((method, task_id), runs) in enumerate(by_task.items()):
-        if index >= MAX_CURVE_FIGURES:
-            break
+    for (method, task_id), runs in curve_figure_runs(report.runs).items():
         stem = f"{task_id}-{_slug(method)}"
         figures.append(plots.plot_accuracy_curves(runs, out / f"fig1-left-{stem}.png", title=f"{task_id}: {method}"))
         figures.append(plots.plot_loss_curves(runs, out / f"fig4-{stem}.png", title=f"{task_id}: {method}"))
@@ -147,6 +144,28 @@ def write_figures(report: Report, out: Path) -> list[Path]:
                 )
             )
     return figures
+
+
+def curve_figure_runs(runs: Sequence[RunResult]) -> dict[tuple[str, str], list[RunResult]]:
+    """The runs of each (method, task) pair that gets accuracy and loss curve figures.
+
+    Every pair while there are at most ``MAX_CURVE_FIGURES``. Past that (a suite of many
+    fractions), each method's each operation at its fraction nearest ``SHOWCASE_FRACTION``, as
+    the paper shows them, the first ``MAX_CURVE_FIGURES`` of those in the report's order.
+    """
+    by_task: dict[tuple[str, str], list[RunResult]] = {}
+    for run in runs:
+        by_task.setdefault((run.method, run.task_id), []).append(run)
+    if len(by_task) > MAX_CURVE_FIGURES:
+        by_operation: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for method, task_id in by_task:
+            by_operation.setdefault((method, operation_and_fraction(task_id)[0]), []).append((method, task_id))
+
+        def off_showcase(pair: tuple[str, str]) -> float:
+            return abs(operation_and_fraction(pair[1])[1] - SHOWCASE_FRACTION)
+
+        by_task = {pair: by_task[pair] for pair in (min(pairs, key=off_showcase) for pairs in by_operation.values())}
+    return dict(list(by_task.items())[:MAX_CURVE_FIGURES])
 
 
 def _slug(text: str) -> str:
