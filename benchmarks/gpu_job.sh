@@ -3,8 +3,9 @@
 # at most 10 minutes:
 #   benchmarks/gpu_job.sh measure         the CUDA tests, the throughput benchmark and the precision check
 #   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into results/SUITE (the store and report)
-#   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, into
-#                                         results/interventions, then the report of them all
+#   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, in the
+#                                         paper suite's store (whose reference runs on S5 it reuses), then
+#                                         the report of them all into results/interventions
 #   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh)
 # It installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
 # them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
@@ -97,15 +98,16 @@ run)
 interventions)
     status=0
     for file in $(python3 -c "from grokbench.suites import INTERVENTIONS; print(*INTERVENTIONS)"); do
-        limited grokbench run --suite interventions --method "baselines/$file" \
+        limited grokbench run --suite interventions --method "baselines/$file" --store results/paper/results.sqlite \
             --device "$device" --out results/interventions --time-limit "$(remaining)" \
             ${MAX_STACK:+--max-stack "$MAX_STACK"} >> "$out/run.log" 2>&1
         status=$?
         ((status == 0)) || break
     done
     log "interventions, at ${SECONDS}s: $(ended $status)"
-    grokbench score --store results/interventions/results.sqlite >> "$out/run.log" 2>&1
-    pack results results/interventions
+    grokbench score --store results/paper/results.sqlite --suite interventions --out results/interventions \
+        >> "$out/run.log" 2>&1
+    pack results results/interventions results/paper
     ;;
 submit)
     SUITE=$suite TIME_LIMIT=$(remaining) limited leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1

@@ -389,18 +389,38 @@ def embed(run: str, out: str | None) -> None:
     "--out", type=click.Path(file_okay=False), help="Folder for the report and figures (default: beside the store)."
 )
 @click.option("--reference", default="AdamW (reference)", show_default=True, help="Method to compare the others with.")
+@click.option(
+    "--suite",
+    "suite_name",
+    help="Score only this suite's runs (its tasks, seeds, budget and model), of a store that several suites share.",
+)
+@click.option(
+    "--method", "method_names", multiple=True, help="Score only this method's runs (repeatable; its NAME, as stored)."
+)
 @friendly_errors
-def score_command(store_path: str, out: str | None, reference: str) -> None:
-    """Score every run in a store and rewrite the report and figures, without training."""
+def score_command(
+    store_path: str, out: str | None, reference: str, suite_name: str | None, method_names: tuple[str, ...]
+) -> None:
+    """Score the runs in a store and rewrite the report and figures, without training."""
 
     from grokbench.report import terminal_text, write_report
     from grokbench.scoring import score
     from grokbench.store import Store
+    from grokbench.suites import get_suite
 
+    suite = get_suite(suite_name) if suite_name else None
     with Store(store_path, read_only=True) as store:
-        results = store.results()
+        results = store.results(method_names or None)
+        stored_methods = store.methods()
+    for name in method_names:
+        if name not in stored_methods:
+            raise click.ClickException(
+                f"The store {store_path} holds no runs of method {name!r}; its methods: {', '.join(stored_methods)}."
+            )
+    if suite is not None:
+        results = suite.runs_among(results)
     if not results:
-        raise click.ClickException(f"The store {store_path} holds no runs.")
+        raise click.ClickException(f"The store {store_path} holds no runs{f' of suite {suite_name}' if suite else ''}.")
     report = score(results, reference=reference)
     click.echo(terminal_text(report))
     click.echo(f"Report: {write_report(report, Path(out or Path(store_path).parent), title='grokbench report')}")

@@ -179,6 +179,11 @@ class Store:
         """The keys of every stored run."""
         return set(self._connection.execute(f"SELECT {', '.join(KEY)} FROM runs"))
 
+    def methods(self) -> list[str]:
+        """The methods of the stored runs, in the order first stored."""
+        rows = self._connection.execute("SELECT method FROM runs GROUP BY method ORDER BY MIN(rowid)")
+        return [method for (method,) in rows]
+
     def results(self, methods: Iterable[str] | None = None) -> list[RunResult]:
         """Stored runs (of the given methods), in the order they were stored."""
         rows = self._connection.execute("SELECT method, record FROM runs ORDER BY rowid")

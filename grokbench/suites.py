@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grokbench import error
 from grokbench.architectures import REFERENCE
 from grokbench.operations import OPERATIONS
 from grokbench.registration import FRACTIONS, LATEST_VERSION, make, task_id
 from grokbench.task import Task
+
+if TYPE_CHECKING:
+    from grokbench.results import RunResult
 
 
 def make_tasks(task_ids: Sequence[str], max_steps: int | None = None) -> list[Task]:
@@ -42,6 +46,15 @@ class Suite:
     def tasks(self) -> list[Task]:
         """The suite's tasks, with the suite's budget."""
         return make_tasks(self.task_ids, self.max_steps)
+
+    def runs_among(self, runs: Iterable[RunResult]) -> list[RunResult]:
+        """Those of ``runs``, of any method, that are this suite's: its tasks and seeds, at its budget, on its model.
+
+        So a store that several suites share (the interventions reuse the paper suite's
+        reference runs on S5) is scored one suite at a time.
+        """
+        wanted = {(task.id, task.budget.max_steps) for task in self.tasks()}
+        return [r for r in runs if (r.task_id, r.max_steps) in wanted and r.seed < self.seeds and r.model == self.model]
 
 
 SUITES: dict[str, Suite] = {

@@ -1,6 +1,7 @@
 """``grokbench run``, the main job, end to end."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -67,3 +68,37 @@ def test_quick_suite_shows_grokking(cli, tmp_path):
         assert run["best_val_acc"] >= 0.99
         assert 2 * run["steps_to_99_train"] < run["steps_to_99_val"]
     assert (tmp_path / "fig1-left-Z97-div-0.5-v1-AdamW-reference.png").exists()
+
+
+def test_suites_sharing_a_store_reuse_its_runs_and_are_scored_apart(tiny_suite, monkeypatch, method_file, tmp_path):
+    monkeypatch.setitem(SUITES, "tiny-add", replace(tiny_suite, name="tiny-add", task_ids=("Z97-add-0.5-v1",)))
+    sgd = method_file(
+        "import torch\nNAME = 'SGD'\nHYPERPARAMETERS = {'lr': 0.1}\n"
+        "def make_optimizer(params, lr):\n    return torch.optim.SGD(params, lr=lr)\n"
+    )
+    store = tmp_path / "shared" / "results.sqlite"
+    assert CliRunner().invoke(main, ["run", "--suite", "tiny", "--out", str(store.parent)]).exit_code == 0
+    result = CliRunner().invoke(
+        main,
+        ["run", "--suite", "tiny-add", "--method", str(sgd), "--store", str(store), "--out", str(tmp_path / "add")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 of 4 runs already in" in result.output  # the reference's runs on Z97-add-0.5, trained by `tiny`
+
+    def scored(*options: str) -> list[tuple[str, str]]:
+        out = tmp_path / "report"
+        result = CliRunner().invoke(main, ["score", "--store", str(store), "--out", str(out), *options])
+        assert result.exit_code == 0, result.output
+        return sorted((r["method"], r["task_id"]) for r in json.loads((out / "report.json").read_text())["runs"])
+
+    assert (
+        scored("--suite", "tiny-add") == [("AdamW (reference)", "Z97-add-0.5-v1")] * 2 + [("SGD", "Z97-add-0.5-v1")] * 2
+    )
+    assert scored("--method", "AdamW (reference)") == [
+        ("AdamW (reference)", task) for task in ("Z97-add-0.5-v1", "Z97-sub-0.5-v1") for _ in range(2)
+    ]
+    result = CliRunner().invoke(main, ["score", "--store", str(store), "--method", "SDG"])
+    assert result.exit_code == 1
+    assert (
+        f"Error: The store {store} holds no runs of method 'SDG'; its methods: AdamW (reference), SGD." in result.output
+    )
