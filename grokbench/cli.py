@@ -251,11 +251,16 @@ def output_folder(folder: Path) -> Iterator[Path]:
 
 
 def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
-    """A progress bar over updates and runs, and the harness callbacks that drive it."""
+    """A progress bar over updates and runs, the harness callbacks that drive it, and what closes it.
+
+    Closing it says how many runs this call trained and in how long: what a suite costs on
+    this machine, the measure by which suites are sized.
+    """
     from tqdm import tqdm
 
     bar = tqdm(total=total_updates, unit="update", desc="sweep")
     finished = [done_runs]
+    started = time.perf_counter()
 
     def progress(step: int, active: list) -> None:
         bar.update(len(active))
@@ -267,7 +272,11 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
             runs=f"{finished[0]}/{total_runs}", last=f"{result.task_id} seed {result.seed}: {result.status}"
         )
 
-    return bar, progress, on_result
+    def close() -> None:
+        bar.close()
+        click.echo(f"Trained {finished[0] - done_runs} run(s) in {time.perf_counter() - started:.0f} s.")
+
+    return close, progress, on_result
 
 
 @main.command()
@@ -345,21 +354,23 @@ def run(
         click.echo(
             f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
         )
-        bar, progress, on_result = _sweep_progress(
+        close_progress, progress, on_result = _sweep_progress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
-        results = train_plans(
-            plans,
-            store,
-            device=device,
-            progress=progress,
-            on_result=on_result,
-            executor=executor,
-            milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
-            deadline=deadline,
-            **({"max_stack": max_stack} if max_stack else {}),
-        )
-        bar.close()
+        try:
+            results = train_plans(
+                plans,
+                store,
+                device=device,
+                progress=progress,
+                on_result=on_result,
+                executor=executor,
+                milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
+                deadline=deadline,
+                **({"max_stack": max_stack} if max_stack else {}),
+            )
+        finally:  # the bar's line ends before an error (the time limit's, say) is printed
+            close_progress()
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
@@ -492,11 +503,13 @@ def submit(
         "tuning_notes": tuning_notes,
     }
     total = len(suite.task_ids) * suite.seeds
-    bar, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
+    close_progress, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
     deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
-    entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor, deadline)
-    bar.close()
+    try:
+        entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor, deadline)
+    finally:  # the bar's line ends before an error (the time limit's, say) is printed
+        close_progress()
     click.echo(
         f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."
     )
@@ -589,11 +602,13 @@ def verify(name: str, seeds: str, device: str | None, board: str) -> None:
     how = "every seed" if len(chosen) == entry.suite.seeds else "drawn at random"
     click.echo(f"Re-running seed(s) {', '.join(map(str, chosen))} of each task of {name} ({how}) on {device}.")
     tasks = entry.suite.tasks()
-    bar, progress, on_result = _sweep_progress(
+    close_progress, progress, on_result = _sweep_progress(
         len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0
     )
-    with bar:
+    try:
         checks = verify_entry(entry, chosen, device=device, progress=progress, on_result=on_result)
+    finally:  # the bar's line ends before an error is printed
+        close_progress()
     rows = [
         [
             c.task_id,

@@ -140,6 +140,7 @@ def test_a_run_stopped_at_its_time_limit_exits_3_and_keeps_its_stack(cli, tmp_pa
         "Error: Stopped at the time limit at update 0: finished runs are kept; the 2 unfinished run(s) of the "
         "stack in training are saved, and the same command resumes them." in result.stderr
     )
+    assert "Trained 0 run(s) in " in result.stdout  # what this piece finished, printed before the error
     assert len(list((tmp_path / "out" / "results.sqlite.stacks").glob("*.stack.pt"))) == 1
 
 

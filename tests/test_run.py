@@ -1,6 +1,7 @@
 """``grokbench run``, the main job, end to end."""
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -29,6 +30,7 @@ def test_run_trains_scores_and_reports_then_resumes(tiny_suite, tmp_path):
     result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--method", str(method), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "0 of 8 runs already in" in result.output
+    assert re.search(r"^Trained 8 run\(s\) in \d+ s\.$", result.stdout, re.MULTILINE)
     assert "steps→99% val" in result.output and "speed-up" in result.output
     report = json.loads((out / "report.json").read_text())
     assert {h["method"] for h in report["headlines"]} == {"SGD", "AdamW (reference)"}
@@ -44,6 +46,7 @@ def test_run_trains_scores_and_reports_then_resumes(tiny_suite, tmp_path):
     assert "![fig1-center](fig1-center.png)" in (out / "report.md").read_text()
     again = CliRunner().invoke(main, ["run", "--suite", "tiny", "--method", str(method), "--out", str(out)])
     assert "8 of 8 runs already in" in again.output and "training 0." in again.output
+    assert "Trained 0 run(s) in" in again.output
 
 
 def test_max_stack_caps_the_runs_trained_as_one(tiny_suite, tmp_path):
