@@ -421,13 +421,13 @@ def score_command(
 
     suite = get_suite(suite_name) if suite_name else None
     with Store(store_path, read_only=True) as store:
-        results = store.results(method_names or None)
         stored_methods = store.methods()
-    for name in method_names:
-        if name not in stored_methods:
-            raise click.ClickException(
-                f"The store {store_path} holds no runs of method {name!r}; its methods: {', '.join(stored_methods)}."
-            )
+        for name in method_names:  # before any record is read: a misspelt name costs nothing
+            if name not in stored_methods:
+                raise click.ClickException(
+                    f"The store {store_path} holds no runs of method {name!r}; its methods: {', '.join(stored_methods)}."
+                )
+        results = store.results(method_names or None)
     if suite is not None:
         results = suite.runs_among(results)
     if not results:
