@@ -404,10 +404,16 @@ def test_cuda_graphs_change_no_result(name):
 
 
 @needs_cuda
-@pytest.mark.parametrize("precision", ["float32", "tf32", "bfloat16"])
-def test_a_cuda_update_never_waits_for_the_gpu(adamw, precision):
+@pytest.mark.parametrize(
+    ("name", "precision"),
+    [("adamw.py", "float32"), ("adamw.py", "tf32"), ("adamw.py", "bfloat16"), ("orthogonal_adamw.py", "float32")],
+)
+def test_a_cuda_update_never_waits_for_the_gpu(name, precision):
     # torch raises on any host-device synchronization while sync debug mode is "error".
-    stack = _Stack([(grokbench.make("Z97-div-0.3"), seed) for seed in range(8)], adamw, torch.device("cuda"), precision)
+    method = load_method(BASELINES / name)
+    stack = _Stack(
+        [(grokbench.make("Z97-div-0.3"), seed) for seed in range(8)], method, torch.device("cuda"), precision
+    )
     for step in range(3):  # the first update captures the graph, which may synchronize
         stack.step(step, 10)
     torch.cuda.set_sync_debug_mode("error")
