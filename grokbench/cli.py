@@ -294,6 +294,17 @@ def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
 @click.option(
     "--store", "store_path", type=click.Path(dir_okay=False), help="Results store (default: <out>/results.sqlite)."
 )
+@click.option(
+    "--task",
+    "task_patterns",
+    multiple=True,
+    metavar="GLOB",
+    help="Only the suite's tasks whose id matches GLOB, e.g. 'Z97-div-*' (repeatable): a piece of the suite, "
+    "trained into the same store as the rest.",
+)
+@click.option(
+    "--seed", "seeds", multiple=True, type=click.IntRange(min=0), help="Only this of the suite's seeds (repeatable)."
+)
 @device_option
 @ray_option
 @time_limit_option
@@ -320,6 +331,8 @@ def run(
     method_file: str | None,
     out: str | None,
     store_path: str | None,
+    task_patterns: tuple[str, ...],
+    seeds: tuple[int, ...],
     device: str | None,
     ray_address: str | None,
     time_limit: float | None,
@@ -338,6 +351,7 @@ def run(
     from grokbench.sweep import plan_suite, train_plans
 
     suite = get_suite(suite_name)
+    suite.part(task_patterns, seeds)  # a piece that does not exist fails before any output
     deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
     folder = Path(out or Path("runs") / suite.name)
@@ -348,7 +362,7 @@ def run(
     device = str(resolve_device(device))
     click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
     with output_folder(folder), Store(store_path or folder / "results.sqlite") as store:
-        plans = [plan_suite(m, suite, store, model) for m in methods]
+        plans = [plan_suite(m, suite, store, model, task_patterns, seeds) for m in methods]
         total_runs = sum(len(p.runs) for p in plans)
         missing = [run for p in plans for run in p.missing]
         click.echo(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,6 +48,27 @@ class Suite:
     def tasks(self) -> list[Task]:
         """The suite's tasks, with the suite's budget."""
         return make_tasks(self.task_ids, self.max_steps)
+
+    def part(self, task_patterns: Sequence[str] = (), seeds: Sequence[int] = ()) -> tuple[list[str], list[int]]:
+        """The task ids matching any of the glob ``task_patterns`` and the ``seeds``, each all of the suite's when
+        none are given: a piece of the suite, run apart (another machine, another day) into the same store.
+
+        A pattern that matches no task, or a seed the suite does not have, is an error naming what it has.
+        """
+        for pattern in task_patterns:
+            if not fnmatch.filter(self.task_ids, pattern):
+                close = difflib.get_close_matches(pattern, self.task_ids, n=3, cutoff=0.5)
+                hint = (
+                    f"the closest: {', '.join(close)}"
+                    if close
+                    else f"its tasks run from {self.task_ids[0]} to {self.task_ids[-1]}"
+                )
+                raise error.Error(f"No task of the {self.name} suite matches {pattern!r}; {hint}.")
+        for seed in seeds:
+            if not 0 <= seed < self.seeds:
+                raise error.Error(f"The {self.name} suite has seeds 0 to {self.seeds - 1}, not {seed}.")
+        task_ids = [t for t in self.task_ids if not task_patterns or any(fnmatch.fnmatch(t, p) for p in task_patterns)]
+        return task_ids, sorted(set(seeds)) or list(range(self.seeds))
 
     def runs_among(self, runs: Iterable[RunResult]) -> list[RunResult]:
         """Those of ``runs``, of any method, that are this suite's: its tasks and seeds, at its budget, on its model.

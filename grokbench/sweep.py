@@ -63,9 +63,18 @@ def plan(
     return SweepPlan(method, model, runs, keys, missing)
 
 
-def plan_suite(method: Method, suite: Suite, store: Store, model: Architecture | None = None) -> SweepPlan:
-    """The sweep of ``method`` over every task and seed of ``suite``, on the suite's model unless ``model``."""
-    return plan(method, suite.task_ids, range(suite.seeds), store, suite.max_steps, model or get_model(suite.model))
+def plan_suite(
+    method: Method,
+    suite: Suite,
+    store: Store,
+    model: Architecture | None = None,
+    task_patterns: Sequence[str] = (),
+    seeds: Sequence[int] = (),
+) -> SweepPlan:
+    """The sweep of ``method`` over ``suite``, on the suite's model unless ``model``: every task and seed, or
+    the piece that ``task_patterns`` and ``seeds`` choose (``Suite.part``)."""
+    task_ids, seeds = suite.part(task_patterns, seeds)
+    return plan(method, task_ids, seeds, store, suite.max_steps, model or get_model(suite.model))
 
 
 def train_plans(

@@ -56,6 +56,27 @@ def test_max_stack_caps_the_runs_trained_as_one(tiny_suite, tmp_path):
     assert [run["stacked_runs"] for run in json.loads((out / "report.json").read_text())["runs"]] == [1, 1, 1, 1]
 
 
+def test_a_piece_of_a_suite_trains_into_the_store_the_rest_shares(tiny_suite, tmp_path):
+    out = tmp_path / "out"
+    piece = ["run", "--suite", "tiny", "--task", "Z97-sub-*", "--seed", "1", "--out", str(out)]
+    result = CliRunner().invoke(main, piece)
+    assert result.exit_code == 0, result.output
+    assert "0 of 1 runs already in" in result.output
+    assert [(r["task_id"], r["seed"]) for r in json.loads((out / "report.json").read_text())["runs"]] == [
+        ("Z97-sub-0.5-v1", 1)
+    ]
+    result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 of 4 runs already in" in result.output  # the whole suite reuses the piece's run
+
+
+def test_a_piece_not_in_the_suite_fails_before_any_output(tiny_suite, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--task", "Z97-mul-*", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output == ("Error: No task of the tiny suite matches 'Z97-mul-*'; the closest: Z97-sub-0.5-v1.\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_run_with_unknown_suite_fails_clearly(cli):
     result = cli("run", "--suite", "huge")
     assert result.returncode == 1
