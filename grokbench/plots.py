@@ -165,7 +165,8 @@ def plot_efficiency(
     ``by="operation"`` is the paper's Fig. 2 right (one method, several operations);
     ``by="method"`` its Fig. 2 left (several methods, one operation). The curve is the mean
     over seeds; with ``runs``, each seed's best accuracy is a dot. A dotted vertical line marks
-    each curve's critical fraction (the smallest whose mean reaches 99%), also named in the legend.
+    each curve's critical fraction (the smallest whose mean reaches 99%), also named in the legend,
+    as "≤" where it is the smallest fraction measured (a smaller one, not measured, may reach too).
     """
     fig, ax = _figure()
     labels = [curve.operation if by == "operation" else curve.method for curve in curves]
@@ -174,7 +175,12 @@ def plot_efficiency(
         fractions = [100 * f for f in curve.fractions]
         accuracies = [100 * a for a in curve.mean_best_val_acc]
         critical = curve.critical_fraction
-        named = f"{label} (critical {100 * critical:g}%)" if critical is not None else f"{label} (no critical fraction)"
+        bound = "≤ " if curve.critical_is_bound else ""
+        named = (
+            f"{label} (critical {bound}{100 * critical:g}%)"
+            if critical is not None
+            else f"{label} (no critical fraction)"
+        )
         ax.plot(fractions, accuracies, marker="o", color=colors[label], label=named)
         if critical is not None:
             ax.axvline(100 * critical, color=colors[label], linestyle=":", alpha=0.8)

@@ -57,7 +57,7 @@ def operation_table(report: Report, tablefmt: str = "simple") -> str:
         [
             c.method,
             c.operation,
-            "none" if c.critical_fraction is None else f"{c.critical_fraction:g}",
+            c.critical_text,
             ", ".join(f"{f:g}: {100 * a:.0f}%" for f, a in zip(c.fractions, c.mean_best_val_acc, strict=True)),
         ]
         for c in report.curves

@@ -127,6 +127,19 @@ class EfficiencyCurve:
     critical_fraction: float | None
     """Smallest fraction whose mean best validation accuracy reaches 99%; None if none does."""
 
+    @property
+    def critical_is_bound(self) -> bool:
+        """Whether the critical fraction is only an upper bound: the smallest fraction measured
+        reaches 99%, so a smaller one, not measured, may too (a piece of a suite, or the grid's end)."""
+        return self.critical_fraction is not None and self.critical_fraction == self.fractions[0]
+
+    @property
+    def critical_text(self) -> str:
+        """The critical fraction as tables and legends show it: ``0.3``, ``≤ 0.3`` for a bound, ``none``."""
+        if self.critical_fraction is None:
+            return "none"
+        return ("≤ " if self.critical_is_bound else "") + f"{self.critical_fraction:g}"
+
 
 def efficiency_curves(scores: Sequence[TaskScore]) -> list[EfficiencyCurve]:
     """The data-efficiency curve and critical fraction of every (method, operation)."""

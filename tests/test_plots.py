@@ -69,13 +69,17 @@ def paper_scale_runs():
 
 
 def test_seeds_misses_and_critical_fractions_are_drawn(tmp_path) -> None:
-    from grokbench.scoring import score
+    from grokbench.scoring import operation_and_fraction, score
 
     runs = synthetic_runs()
     report = score(runs)
     svg = plots.plot_efficiency(report.curves, tmp_path / "fig2.png", by="method", runs=runs).with_suffix(".svg")
     text = svg.read_text()
     assert "AdamW (critical 50%)" in text and "Adam (no critical fraction)" in text and "one seed" in text
+    reaching = [r for r in runs if r.method == "AdamW" and operation_and_fraction(r.task_id)[1] >= 0.5]
+    piece = score(reaching)
+    svg = plots.plot_efficiency(piece.curves, tmp_path / "piece.png", by="method").with_suffix(".svg")
+    assert "AdamW (critical ≤ 50%)" in svg.read_text()  # nothing below 50% was measured
     svg = plots.plot_steps_to_generalize(report.tasks, tmp_path / "fig1.png", runs=runs).with_suffix(".svg")
     assert "a seed that missed (at its budget)" in svg.read_text()
 
