@@ -429,7 +429,7 @@ def score_command(
     """Score the runs in a store and rewrite the report and figures, without training."""
 
     from grokbench.report import terminal_text, write_report
-    from grokbench.scoring import score
+    from grokbench.scoring import score, table_order
     from grokbench.store import Store
     from grokbench.suites import get_suite
 
@@ -446,7 +446,7 @@ def score_command(
         results = suite.runs_among(results)
     if not results:
         raise click.ClickException(f"The store {store_path} holds no runs{f' of suite {suite_name}' if suite else ''}.")
-    report = score(results, reference=reference)
+    report = score(table_order(results), reference=reference)
     click.echo(terminal_text(report))
     click.echo(f"Report: {write_report(report, Path(out or Path(store_path).parent), title='grokbench report')}")
 

@@ -35,6 +35,26 @@ def operation_and_fraction(task_id: str) -> tuple[str, float]:
     return stem, float(fraction)
 
 
+def table_order(results: Sequence[RunResult]) -> list[RunResult]:
+    """``results`` in the order tables list them: by method (as first seen), operation (as
+    registered), training fraction and seed, whatever order a store holds them in."""
+    from grokbench.operations import OPERATIONS
+
+    methods, stems = list(dict.fromkeys(r.method for r in results)), list(OPERATIONS)
+
+    def key(result: RunResult) -> tuple:
+        stem, fraction = operation_and_fraction(result.task_id)
+        return (
+            methods.index(result.method),
+            stems.index(stem) if stem in stems else len(stems),
+            stem,
+            fraction,
+            result.seed,
+        )
+
+    return sorted(results, key=key)
+
+
 def steps_to_99(result: RunResult) -> float:
     """Updates to 99% validation accuracy; infinity when censored (missed or diverged)."""
     steps = result.steps_to_99_val

@@ -8,7 +8,7 @@ import pytest
 
 from grokbench.report import terminal_text
 from grokbench.results import RunResult
-from grokbench.scoring import efficiency_curves, headline, score, score_tasks
+from grokbench.scoring import efficiency_curves, headline, score, score_tasks, table_order
 
 
 def run(task_id, seed, steps_to_99=None, best=0.5, method="m", max_steps=1000, status="completed"):
@@ -109,3 +109,16 @@ def test_the_run_summary_says_in_words_what_was_shown():
         "Adam on Z97-div-0.5-v1: training accuracy reached 99% at 325 updates, but validation accuracy did not reach "
         "99% within 6,000 (best 2.1% on average): memorization without generalization."
     ) in lines
+
+
+def test_a_store_in_finishing_order_is_tabled_by_method_operation_fraction_and_seed():
+    finished = [run("S5-square-0.5-v1", 0), run("Z97-div-0.9-v1", 1), run("Z97-div-0.3-v1", 0, method="n")]
+    finished += [run("Z97-div-0.9-v1", 0), run("Z97-add-0.95-v1", 2), run("Z97-div-0.35-v1", 0)]
+    assert [(r.method, r.task_id, r.seed) for r in table_order(finished)] == [
+        ("m", "Z97-add-0.95-v1", 2),
+        ("m", "Z97-div-0.35-v1", 0),
+        ("m", "Z97-div-0.9-v1", 0),
+        ("m", "Z97-div-0.9-v1", 1),
+        ("m", "S5-square-0.5-v1", 0),
+        ("n", "Z97-div-0.3-v1", 0),
+    ]
