@@ -255,10 +255,14 @@ class _Stack:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from ``state_dict()`` of a stack of the same runs."""
+        """Continue from ``state_dict()`` of a stack of the same runs.
+
+        The saved stack may have been wider, its orders padded for a larger training set that has
+        left it since: the padding is cut, as no batch reads past its own run's training set.
+        """
         runs = self.runs
         runs.epoch[:] = state["epoch"]
-        runs.order.copy_(state["order"])
+        runs.order.copy_(state["order"][:, : runs.order.shape[1]])
         for name, param in runs.params.items():  # in place: views and the optimizer keep pointing at them
             param.copy_(state["params"][name])
         for generator, generator_state in zip(runs.forward_generators, state["forward_generators"], strict=True):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import grokbench
-from grokbench import harness
+from grokbench import harness, resume
 from grokbench.error import Error
 from grokbench.harness import TrainingOptions, _Stack, train, train_runs
 from grokbench.methods import BASELINES, DEFAULT_METHOD, MethodError, load_method
@@ -422,6 +422,25 @@ def test_a_cuda_update_never_waits_for_the_gpu(name, precision):
             stack.step(step, 10)
     finally:
         torch.cuda.set_sync_debug_mode("default")
+
+
+@pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py"])
+def test_a_stack_saved_after_its_largest_run_left_resumes_exactly(name, tmp_path):
+    # Saved padded for the 940 training pairs of fraction 0.1, resumed with fraction 0.05's 470 alone.
+    method = load_method(BASELINES / name)
+    small, large = grokbench.make("Z97-add-0.05"), grokbench.make("Z97-add-0.1")
+    uninterrupted = _Stack([(small, 0), (large, 1)], method, torch.device("cpu"), "float32")
+    for step in range(18):
+        if step == 12:
+            uninterrupted.keep_only([0])
+            resume.save(tmp_path / "stack.pt", uninterrupted.state_dict())
+            resumed = _Stack([(small, 0)], method, torch.device("cpu"), "float32")
+            resumed.load_state_dict(torch.load(tmp_path / "stack.pt", weights_only=False))
+        if step >= 12:
+            resumed.step(step, 10)
+        uninterrupted.step(step, 10)
+    for name, param in uninterrupted.runs.params.items():
+        assert torch.equal(param, resumed.runs.params[name]), name
 
 
 @pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_dropout.py"])
