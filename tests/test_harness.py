@@ -439,8 +439,8 @@ def test_a_stack_saved_after_its_largest_run_left_resumes_exactly(name, tmp_path
         if step >= 12:
             resumed.step(step, 10)
         uninterrupted.step(step, 10)
-    for name, param in uninterrupted.runs.params.items():
-        assert torch.equal(param, resumed.runs.params[name]), name
+    for tensor, param in uninterrupted.runs.params.items():
+        assert torch.equal(param, resumed.runs.params[tensor]), tensor
 
 
 @pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_dropout.py"])
