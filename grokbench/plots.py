@@ -175,9 +175,8 @@ def plot_efficiency(
         fractions = [100 * f for f in curve.fractions]
         accuracies = [100 * a for a in curve.mean_best_val_acc]
         critical = curve.critical_fraction
-        bound = "≤ " if curve.critical_is_bound else ""
         named = (
-            f"{label} (critical {bound}{100 * critical:g}%)"
+            f"{label} (critical {curve.critical_text(percent=True)})"
             if critical is not None
             else f"{label} (no critical fraction)"
         )

@@ -57,7 +57,7 @@ def operation_table(report: Report, tablefmt: str = "simple") -> str:
         [
             c.method,
             c.operation,
-            c.critical_text,
+            c.critical_text(),
             ", ".join(f"{f:g}: {100 * a:.0f}%" for f, a in zip(c.fractions, c.mean_best_val_acc, strict=True)),
         ]
         for c in report.curves

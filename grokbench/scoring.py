@@ -153,12 +153,13 @@ class EfficiencyCurve:
         reaches 99%, so a smaller one, not measured, may too (a piece of a suite, or the grid's end)."""
         return self.critical_fraction is not None and self.critical_fraction == self.fractions[0]
 
-    @property
-    def critical_text(self) -> str:
-        """The critical fraction as tables and legends show it: ``0.3``, ``≤ 0.3`` for a bound, ``none``."""
+    def critical_text(self, percent: bool = False) -> str:
+        """The critical fraction as tables and legends show it: ``0.3`` (or ``30%``), ``≤ 0.3`` for a
+        bound, ``none``."""
         if self.critical_fraction is None:
             return "none"
-        return ("≤ " if self.critical_is_bound else "") + f"{self.critical_fraction:g}"
+        value = f"{100 * self.critical_fraction:g}%" if percent else f"{self.critical_fraction:g}"
+        return ("≤ " if self.critical_is_bound else "") + value
 
 
 def efficiency_curves(scores: Sequence[TaskScore]) -> list[EfficiencyCurve]:
