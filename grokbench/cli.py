@@ -250,33 +250,45 @@ def output_folder(folder: Path) -> Iterator[Path]:
         raise
 
 
-def _sweep_progress(total_updates: int, total_runs: int, done_runs: int):
-    """A progress bar over updates and runs, the harness callbacks that drive it, and what closes it.
+class SweepProgress:
+    """A progress bar over the updates left to train and over runs, driven by the harness callbacks.
 
-    Closing it says how many runs this call trained and in how long: what a suite costs on
-    this machine, the measure by which suites are sized.
+    A stack resumed from its checkpoint starts at the update it was saved at: the updates it
+    trained before are taken off the bar's total, so the rate and the time left are this call's.
+    Closing it says how many runs this call trained and in how long: what a suite costs on this
+    machine, the measure by which suites are sized.
     """
-    from tqdm import tqdm
 
-    bar = tqdm(total=total_updates, unit="update", desc="sweep")
-    finished = [done_runs]
-    started = time.perf_counter()
+    def __init__(self, total_updates: int, total_runs: int, done_runs: int) -> None:
+        from tqdm import tqdm
 
-    def progress(step: int, active: list) -> None:
-        bar.update(len(active))
+        self.bar = tqdm(total=total_updates, unit="update", desc="sweep")
+        self.total_runs = total_runs
+        self.done_runs = self.finished = done_runs
+        self.started = time.perf_counter()
+        self._members: list = []
+        self._stack: set[int] = set()
 
-    def on_result(result) -> None:
-        finished[0] += 1
-        bar.total -= result.max_steps - result.updates  # an early stop frees the rest of its budget
-        bar.set_postfix(
-            runs=f"{finished[0]}/{total_runs}", last=f"{result.task_id} seed {result.seed}: {result.status}"
+    def progress(self, step: int, active: list) -> None:
+        """The harness's progress callback: every run of ``active`` has made update ``step``."""
+        if id(active[0]) not in self._stack:  # a new stack (within one, runs only leave): resumed if past update 1
+            self.bar.total -= (step - 1) * len(active)
+            self._members = active  # held, so that no later run's result can take one of their ids
+            self._stack = {id(result) for result in active}
+        self.bar.update(len(active))
+
+    def on_result(self, result) -> None:
+        """The harness's result callback: ``result`` has finished."""
+        self.finished += 1
+        self.bar.total -= result.max_steps - result.updates  # an early stop frees the rest of its budget
+        self.bar.set_postfix(
+            runs=f"{self.finished}/{self.total_runs}", last=f"{result.task_id} seed {result.seed}: {result.status}"
         )
 
-    def close() -> None:
-        bar.close()
-        click.echo(f"Trained {finished[0] - done_runs} run(s) in {time.perf_counter() - started:.0f} s.")
-
-    return close, progress, on_result
+    def close(self) -> None:
+        """End the bar's line and say what this call trained."""
+        self.bar.close()
+        click.echo(f"Trained {self.finished - self.done_runs} run(s) in {time.perf_counter() - self.started:.0f} s.")
 
 
 @main.command()
@@ -368,7 +380,7 @@ def run(
         click.echo(
             f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
         )
-        close_progress, progress, on_result = _sweep_progress(
+        sweep_progress = SweepProgress(
             sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
         )
         try:
@@ -376,15 +388,15 @@ def run(
                 plans,
                 store,
                 device=device,
-                progress=progress,
-                on_result=on_result,
+                progress=sweep_progress.progress,
+                on_result=sweep_progress.on_result,
                 executor=executor,
                 milestones_dir=str(folder / "checkpoints") if keep_checkpoints else None,
                 deadline=deadline,
                 **({"max_stack": max_stack} if max_stack else {}),
             )
         finally:  # the bar's line ends before an error (the time limit's, say) is printed
-            close_progress()
+            sweep_progress.close()
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
@@ -517,13 +529,23 @@ def submit(
         "tuning_notes": tuning_notes,
     }
     total = len(suite.task_ids) * suite.seeds
-    close_progress, progress, on_result = _sweep_progress(total * (suite.max_steps or 100_000), total, 0)
+    sweep_progress = SweepProgress(total * (suite.max_steps or 100_000), total, 0)
     deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
     try:
-        entry = submit_entry(method_file, metadata, suite, Path(board), device, progress, on_result, executor, deadline)
+        entry = submit_entry(
+            method_file,
+            metadata,
+            suite,
+            Path(board),
+            device,
+            sweep_progress.progress,
+            sweep_progress.on_result,
+            executor,
+            deadline,
+        )
     finally:  # the bar's line ends before an error (the time limit's, say) is printed
-        close_progress()
+        sweep_progress.close()
     click.echo(
         f"Wrote {entry}. Check it with `grokbench leaderboard validate` and rebuild with `grokbench leaderboard build`."
     )
@@ -616,13 +638,13 @@ def verify(name: str, seeds: str, device: str | None, board: str) -> None:
     how = "every seed" if len(chosen) == entry.suite.seeds else "drawn at random"
     click.echo(f"Re-running seed(s) {', '.join(map(str, chosen))} of each task of {name} ({how}) on {device}.")
     tasks = entry.suite.tasks()
-    close_progress, progress, on_result = _sweep_progress(
-        len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0
-    )
+    sweep_progress = SweepProgress(len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0)
     try:
-        checks = verify_entry(entry, chosen, device=device, progress=progress, on_result=on_result)
+        checks = verify_entry(
+            entry, chosen, device=device, progress=sweep_progress.progress, on_result=sweep_progress.on_result
+        )
     finally:  # the bar's line ends before an error is printed
-        close_progress()
+        sweep_progress.close()
     rows = [
         [
             c.task_id,

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from grokbench import harness
+from grokbench.cli import SweepProgress
 from grokbench.error import Error, TimeLimit
 from grokbench.methods import DEFAULT_METHOD, load_method
 from grokbench.results import RunResult
@@ -272,3 +273,21 @@ def test_a_sweep_stopped_at_its_deadline_resumes_with_nothing_trained_twice(monk
         sweep(whole, None)
         for a, b in zip(stopped.results([method.name]), whole.results([method.name]), strict=True):
             assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}
+
+
+def test_a_resumed_sweeps_progress_bar_counts_only_the_updates_left(monkeypatch, tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    clock = UpdateClock()
+    monkeypatch.setattr(harness, "time", clock)
+    with Store(tmp_path / "results.sqlite") as store:
+        every = plan(method, ["Z97-add-0.05"], [0, 1], store, max_steps=40)
+
+        def count(step, _):
+            clock.updates = step
+
+        with pytest.raises(TimeLimit):
+            run_sweep(every, store, device="cpu", progress=count, deadline=27)
+        bar = SweepProgress(total_updates=2 * 40, total_runs=2, done_runs=0)
+        run_sweep(every, store, device="cpu", progress=bar.progress, on_result=bar.on_result)
+        bar.close()
+    assert bar.bar.n == bar.bar.total == 2 * (40 - 27)  # updates 27 to 39 of two runs: the rate and ETA are this call's
