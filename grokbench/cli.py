@@ -18,6 +18,8 @@ from grokbench.results import PRECISIONS
 if TYPE_CHECKING:  # imported by the commands that need them: `score` and `validate` load no torch
     from grokbench.harness import TrainingOptions
     from grokbench.methods import Method
+    from grokbench.store import Store
+    from grokbench.sweep import SweepPlan
     from grokbench.task import Task
 
 
@@ -259,15 +261,29 @@ class SweepProgress:
     machine, the measure by which suites are sized.
     """
 
-    def __init__(self, total_updates: int, total_runs: int, done_runs: int) -> None:
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.total_runs = self.done_runs = self.finished = 0
+        self.started = time.perf_counter()
+        self._members: list = []
+        self._stack: set[int] = set()
+
+    def planned(self, plans: list[SweepPlan], store: Store) -> None:
+        """Say how many runs of the sweeps ``plans`` the store holds already, and expect the others."""
+        total_runs = sum(len(p.runs) for p in plans)
+        missing = [run for p in plans for run in p.missing]
+        click.echo(
+            f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
+        )
+        self.expect(sum(task.budget.max_steps for task, _ in missing), total_runs, total_runs - len(missing))
+
+    def expect(self, total_updates: int, total_runs: int, done_runs: int) -> None:
+        """Start the bar: ``total_updates`` to train, ``done_runs`` of ``total_runs`` done before."""
         from tqdm import tqdm
 
         self.bar = tqdm(total=total_updates, unit="update", desc="sweep")
         self.total_runs = total_runs
         self.done_runs = self.finished = done_runs
-        self.started = time.perf_counter()
-        self._members: list = []
-        self._stack: set[int] = set()
 
     def progress(self, step: int, active: list) -> None:
         """The harness's progress callback: every run of ``active`` has made update ``step``."""
@@ -287,7 +303,8 @@ class SweepProgress:
 
     def close(self) -> None:
         """End the bar's line and say what this call trained."""
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
         click.echo(f"Trained {self.finished - self.done_runs} run(s) in {time.perf_counter() - self.started:.0f} s.")
 
 
@@ -375,14 +392,8 @@ def run(
     click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
     with output_folder(folder), Store(store_path or folder / "results.sqlite") as store:
         plans = [plan_suite(m, suite, store, model, task_patterns, seeds) for m in methods]
-        total_runs = sum(len(p.runs) for p in plans)
-        missing = [run for p in plans for run in p.missing]
-        click.echo(
-            f"{total_runs - len(missing)} of {total_runs} runs already in {store.path}; training {len(missing)}."
-        )
-        sweep_progress = SweepProgress(
-            sum(t.budget.max_steps for t, _ in missing), total_runs, total_runs - len(missing)
-        )
+        sweep_progress = SweepProgress()
+        sweep_progress.planned(plans, store)
         try:
             results = train_plans(
                 plans,
@@ -528,8 +539,7 @@ def submit(
         "link": link,
         "tuning_notes": tuning_notes,
     }
-    total = len(suite.task_ids) * suite.seeds
-    sweep_progress = SweepProgress(total * (suite.max_steps or 100_000), total, 0)
+    sweep_progress = SweepProgress()
     deadline = _deadline(time_limit, ray_address)
     executor = _executor(ray_address)
     try:
@@ -543,6 +553,7 @@ def submit(
             sweep_progress.on_result,
             executor,
             deadline,
+            on_plan=sweep_progress.planned,
         )
     finally:  # the bar's line ends before an error (the time limit's, say) is printed
         sweep_progress.close()
@@ -638,7 +649,8 @@ def verify(name: str, seeds: str, device: str | None, board: str) -> None:
     how = "every seed" if len(chosen) == entry.suite.seeds else "drawn at random"
     click.echo(f"Re-running seed(s) {', '.join(map(str, chosen))} of each task of {name} ({how}) on {device}.")
     tasks = entry.suite.tasks()
-    sweep_progress = SweepProgress(len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0)
+    sweep_progress = SweepProgress()
+    sweep_progress.expect(len(chosen) * sum(t.budget.max_steps for t in tasks), len(chosen) * len(tasks), 0)
     try:
         checks = verify_entry(
             entry, chosen, device=device, progress=sweep_progress.progress, on_result=sweep_progress.on_result

@@ -362,6 +362,10 @@ def test_the_smoke_suite_runs_submit_validate_and_build_end_to_end(cli, tmp_path
         "--description", "d", "--board", str(board),
     )  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
+    cache = board / ".cache" / "my-method.sqlite"
+    assert f"0 of 4 runs already in {cache}; training 4." in submitted.stdout
+    again = cli(*submitted.args[1:])  # a submission resumed (after its time limit, say) trains nothing twice
+    assert f"4 of 4 runs already in {cache}; training 0." in again.stdout and "Trained 0 run(s)" in again.stdout
     assert cli("leaderboard", "validate", "--board", str(board)).stdout == "1 entries valid: my-method\n"
     assert cli("leaderboard", "build", "--board", str(board)).returncode == 0
     assert "| my-method " in (board / "README.md").read_text()

@@ -287,7 +287,8 @@ def test_a_resumed_sweeps_progress_bar_counts_only_the_updates_left(monkeypatch,
 
         with pytest.raises(TimeLimit):
             run_sweep(every, store, device="cpu", progress=count, deadline=27)
-        bar = SweepProgress(total_updates=2 * 40, total_runs=2, done_runs=0)
+        bar = SweepProgress()
+        bar.expect(total_updates=2 * 40, total_runs=2, done_runs=0)
         run_sweep(every, store, device="cpu", progress=bar.progress, on_result=bar.on_result)
         bar.close()
     assert bar.bar.n == bar.bar.total == 2 * (40 - 27)  # updates 27 to 39 of two runs: the rate and ETA are this call's

@@ -8,7 +8,7 @@ import json
 import platform
 import random
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from grokbench.suites import Suite
 
 if TYPE_CHECKING:  # the harness imports torch: only submit and verify need it, and import it then
     from grokbench.harness import ProgressCallback, ResultCallback
-    from grokbench.sweep import Executor
+    from grokbench.sweep import Executor, SweepPlan
 
 TOLERANCE = {"best_val_acc": 0.02, "steps_relative": 0.1, "steps_absolute": 20}
 """How close re-run seeds must come to an entry's stored runs to verify it."""
@@ -59,12 +59,14 @@ def submit(
     on_result: ResultCallback | None = None,
     executor: Executor | None = None,
     deadline: float | None = None,
+    on_plan: Callable[[list[SweepPlan], Store], None] | None = None,
 ) -> Path:
     """Run ``suite`` for the method and write its entry folder; returns the folder.
 
     Runs go through a results store in ``<board>/.cache/<name>.sqlite`` first, so a killed
     submission, or one stopped at its ``deadline`` (``TrainingOptions.deadline``), resumes
-    where it stopped.
+    where it stopped. ``on_plan`` is told, before any training, which runs that store holds
+    already and which it misses.
     """
     import torch
 
@@ -79,6 +81,8 @@ def submit(
     meta = validate(Metadata, {**metadata, "hyperparameters": method.hyperparameters}, "metadata")
     with Store(board / ".cache" / f"{meta.name}.sqlite") as store:
         sweep = plan_suite(method, suite, store)
+        if on_plan is not None:
+            on_plan([sweep], store)
         results = train_plans(
             [sweep],
             store,
