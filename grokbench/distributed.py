@@ -141,8 +141,8 @@ class RayExecutor:
             done, _ = ray.wait(list(pending), num_returns=1, timeout=REPORT_EVERY_S)
             if progress is not None:
                 for number, (step, updates, active) in ray.get(reporter.take.remote()).items():
-                    for _ in range(updates):
-                        progress(step, placeholders[number][:active])
+                    for done_before in range(updates - 1, -1, -1):  # the updates up to ``step``, in order
+                        progress(step - done_before, placeholders[number][:active])
             for reference in done:
                 number, members = pending.pop(reference)
                 try:

@@ -292,3 +292,16 @@ def test_a_resumed_sweeps_progress_bar_counts_only_the_updates_left(monkeypatch,
         run_sweep(every, store, device="cpu", progress=bar.progress, on_result=bar.on_result)
         bar.close()
     assert bar.bar.n == bar.bar.total == 2 * (40 - 27)  # updates 27 to 39 of two runs: the rate and ETA are this call's
+
+
+def test_the_progress_bar_of_interleaved_stacks_takes_off_only_a_resumed_stacks_earlier_updates():
+    fresh, resumed = [object(), object()], [object()]  # two stacks reporting in turn, as on Ray
+    bar = SweepProgress()
+    bar.expect(total_updates=3 * 40, total_runs=3, done_runs=0)
+    for step in range(1, 41):
+        bar.progress(step, fresh)
+        if step <= 30:
+            bar.progress(10 + step, resumed)  # saved before its update 11
+    bar.progress(40, [])  # a stack's last report, after its runs have left
+    bar.close()
+    assert bar.bar.n == bar.bar.total == 2 * 40 + 30
