@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from grokbench.registration import parse_id
+from grokbench.registration import FRACTIONS, parse_id
 from grokbench.results import THRESHOLD, RunResult
 
 MISS_PENALTY = 2.0
@@ -145,7 +145,7 @@ class EfficiencyCurve:
     mean_best_val_acc: list[float]
     median_steps: list[float]
     critical_fraction: float | None
-    """Smallest fraction whose mean best validation accuracy reaches 99%; None if none does."""
+    """Smallest fraction whose mean best validation accuracy reaches 99%; None if none measured does."""
 
     @property
     def critical_is_bound(self) -> bool:
@@ -155,11 +155,16 @@ class EfficiencyCurve:
 
     def critical_text(self, percent: bool = False) -> str:
         """The critical fraction as tables and legends show it: ``0.3`` (or ``30%``), ``≤ 0.3`` for a
-        bound, ``none``."""
+        bound, ``> 0.3`` when no fraction measured reaches 99% but larger ones of the grid were not
+        measured (a piece of a suite), and ``none`` when no fraction of the grid does."""
         if self.critical_fraction is None:
-            return "none"
-        value = f"{100 * self.critical_fraction:g}%" if percent else f"{self.critical_fraction:g}"
-        return ("≤ " if self.critical_is_bound else "") + value
+            largest = self.fractions[-1]
+            return "none" if largest >= FRACTIONS[-1] else f"> {self._fraction_text(largest, percent)}"
+        return ("≤ " if self.critical_is_bound else "") + self._fraction_text(self.critical_fraction, percent)
+
+    @staticmethod
+    def _fraction_text(fraction: float, percent: bool) -> str:
+        return f"{100 * fraction:g}%" if percent else f"{fraction:g}"
 
 
 def efficiency_curves(scores: Sequence[TaskScore]) -> list[EfficiencyCurve]:

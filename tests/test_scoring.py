@@ -60,7 +60,19 @@ def test_critical_fraction_is_the_smallest_fraction_whose_mean_best_reaches_99()
     curves = {c.operation: c for c in efficiency_curves(score_tasks(runs))}
     assert curves["Z97-add"].fractions == [0.3, 0.4, 0.5, 0.6]
     assert (curves["Z97-add"].critical_fraction, curves["Z97-add"].critical_text()) == (0.5, "0.5")
-    assert (curves["S5-square"].critical_fraction, curves["S5-square"].critical_text()) == (None, "none")
+    assert (curves["S5-square"].critical_fraction, curves["S5-square"].critical_text()) == (None, "> 0.5")
+
+
+def test_no_critical_fraction_is_none_only_when_the_grid_up_to_its_largest_fraction_was_measured():
+    # a piece of a suite: nothing above 0.5 was run, so 0.5 missing says only "more than 0.5"
+    (piece,) = efficiency_curves(score_tasks([run("Z97-add-0.3-v1", 0, None), run("Z97-add-0.5-v1", 0, None)]))
+    assert (piece.critical_fraction, piece.critical_text(), piece.critical_text(percent=True)) == (
+        None,
+        "> 0.5",
+        "> 50%",
+    )
+    (grid,) = efficiency_curves(score_tasks([run("Z97-add-0.5-v1", 0, None), run("Z97-add-0.95-v1", 0, None)]))
+    assert (grid.critical_fraction, grid.critical_text()) == (None, "none")
 
 
 def test_a_critical_fraction_at_the_smallest_fraction_measured_is_only_a_bound():
