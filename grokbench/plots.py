@@ -166,7 +166,8 @@ def plot_efficiency(
     ``by="method"`` its Fig. 2 left (several methods, one operation). The curve is the mean
     over seeds; with ``runs``, each seed's best accuracy is a dot. A dotted vertical line marks
     each curve's critical fraction (the smallest whose mean reaches 99%), also named in the legend,
-    as "≤" where it is the smallest fraction measured (a smaller one, not measured, may reach too).
+    as "≤" where it is the smallest fraction measured (a smaller one, not measured, may reach too),
+    and as "> f" where none measured reaches and larger fractions of the grid were not measured.
     """
     fig, ax = _figure()
     labels = [curve.operation if by == "operation" else curve.method for curve in curves]
@@ -174,12 +175,8 @@ def plot_efficiency(
     for curve, label in zip(curves, labels, strict=True):
         fractions = [100 * f for f in curve.fractions]
         accuracies = [100 * a for a in curve.mean_best_val_acc]
-        critical = curve.critical_fraction
-        named = (
-            f"{label} (critical {curve.critical_text(percent=True)})"
-            if critical is not None
-            else f"{label} (no critical fraction)"
-        )
+        critical, text = curve.critical_fraction, curve.critical_text(percent=True)
+        named = f"{label} (no critical fraction)" if text == "none" else f"{label} (critical {text})"
         ax.plot(fractions, accuracies, marker="o", color=colors[label], label=named)
         if critical is not None:
             ax.axvline(100 * critical, color=colors[label], linestyle=":", alpha=0.8)

@@ -75,11 +75,16 @@ def test_seeds_misses_and_critical_fractions_are_drawn(tmp_path) -> None:
     report = score(runs)
     svg = plots.plot_efficiency(report.curves, tmp_path / "fig2.png", by="method", runs=runs).with_suffix(".svg")
     text = svg.read_text()
-    assert "AdamW (critical 50%)" in text and "Adam (no critical fraction)" in text and "one seed" in text
+    assert "AdamW (critical 50%)" in text and "one seed" in text
+    # missed up to 70%, and nothing above 70% was measured (">" is escaped in SVG)
+    assert "Adam (critical &gt; 70%)" in text
     reaching = [r for r in runs if r.method == "AdamW" and operation_and_fraction(r.task_id)[1] >= 0.5]
     piece = score(reaching)
     svg = plots.plot_efficiency(piece.curves, tmp_path / "piece.png", by="method").with_suffix(".svg")
     assert "AdamW (critical ≤ 50%)" in svg.read_text()  # nothing below 50% was measured
+    never = score([r for r in runs if r.method == "Adam"] + [synthetic_run("Adam", 0.95, 0, None)])
+    svg = plots.plot_efficiency(never.curves, tmp_path / "never.png", by="method").with_suffix(".svg")
+    assert "Adam (no critical fraction)" in svg.read_text()  # missed up to the grid's largest fraction
     svg = plots.plot_steps_to_generalize(report.tasks, tmp_path / "fig1.png", runs=runs).with_suffix(".svg")
     assert "a seed that missed (at its budget)" in svg.read_text()
 
