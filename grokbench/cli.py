@@ -265,8 +265,7 @@ class SweepProgress:
         self.bar: Any = None
         self.total_runs = self.done_runs = self.finished = 0
         self.started = time.perf_counter()
-        self._members: list = []
-        self._seen: set[int] = set()
+        self._seen: dict[int, Any] = {}  # every run's result seen, by id: held, so that no later result takes an id
 
     def planned(self, plans: list[SweepPlan], store: Store) -> None:
         """Say how many runs of the sweeps ``plans`` the store holds already, and expect the others."""
@@ -289,8 +288,7 @@ class SweepProgress:
         """The harness's progress callback: every run of ``active`` has made update ``step``."""
         if active and id(active[0]) not in self._seen:  # a stack's first update here: resumed if past update 1
             self.bar.total -= (step - 1) * len(active)
-            self._members += active  # held, so that no later run's result can take one of their ids
-            self._seen.update(id(result) for result in active)
+            self._seen.update((id(result), result) for result in active)
         self.bar.update(len(active))
 
     def on_result(self, result) -> None:

@@ -175,8 +175,12 @@ def plot_efficiency(
     for curve, label in zip(curves, labels, strict=True):
         fractions = [100 * f for f in curve.fractions]
         accuracies = [100 * a for a in curve.mean_best_val_acc]
-        critical, text = curve.critical_fraction, curve.critical_text(percent=True)
-        named = f"{label} (no critical fraction)" if text == "none" else f"{label} (critical {text})"
+        critical = curve.critical_fraction
+        named = (
+            f"{label} (no critical fraction)"
+            if curve.critical_nowhere
+            else f"{label} (critical {curve.critical_text(percent=True)})"
+        )
         ax.plot(fractions, accuracies, marker="o", color=colors[label], label=named)
         if critical is not None:
             ax.axvline(100 * critical, color=colors[label], linestyle=":", alpha=0.8)

@@ -153,13 +153,20 @@ class EfficiencyCurve:
         reaches 99%, so a smaller one, not measured, may too (a piece of a suite, or the grid's end)."""
         return self.critical_fraction is not None and self.critical_fraction == self.fractions[0]
 
+    @property
+    def critical_nowhere(self) -> bool:
+        """Whether no fraction reaches 99% up to the grid's largest: the operation does not generalize
+        within the budget, where a miss up to a smaller fraction says only "more than it"."""
+        return self.critical_fraction is None and self.fractions[-1] >= FRACTIONS[-1]
+
     def critical_text(self, percent: bool = False) -> str:
         """The critical fraction as tables and legends show it: ``0.3`` (or ``30%``), ``≤ 0.3`` for a
         bound, ``> 0.3`` when no fraction measured reaches 99% but larger ones of the grid were not
         measured (a piece of a suite), and ``none`` when no fraction of the grid does."""
+        if self.critical_nowhere:
+            return "none"
         if self.critical_fraction is None:
-            largest = self.fractions[-1]
-            return "none" if largest >= FRACTIONS[-1] else f"> {self._fraction_text(largest, percent)}"
+            return f"> {self._fraction_text(self.fractions[-1], percent)}"
         return ("≤ " if self.critical_is_bound else "") + self._fraction_text(self.critical_fraction, percent)
 
     @staticmethod
