@@ -367,12 +367,16 @@ def run(
     keep_checkpoints: bool,
     model_id: str | None,
 ) -> None:
-    """Train a method (and the reference) on a suite, score it, and write the report and figures."""
+    """Train a method (and the reference) on a suite, score it, and write the report and figures.
+
+    A piece of the suite (--task, --seed) trains only its runs, but the report covers every run of the suite
+    that the store holds for these methods, so the folder's report grows piece by piece instead of shrinking.
+    """
     from grokbench.architectures import get_model
     from grokbench.devices import resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import terminal_text, write_report
-    from grokbench.scoring import score
+    from grokbench.scoring import score, table_order
     from grokbench.store import Store
     from grokbench.suites import get_suite
     from grokbench.sweep import plan_suite, train_plans
@@ -406,6 +410,12 @@ def run(
             )
         finally:  # the bar's line ends before an error (the time limit's, say) is printed
             sweep_progress.close()
+        if task_patterns or seeds:
+            piece = len(results)
+            results = table_order(suite.runs_among(store.results(m.name for m in methods), model=model.id))
+            click.echo(
+                f"This piece holds {piece} of the {len(results)} runs of the suite in the store; the report covers all {len(results)}."
+            )
     report = score(results, reference=reference.name)
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
