@@ -376,7 +376,7 @@ def run(
     from grokbench.devices import resolve_device
     from grokbench.methods import DEFAULT_METHOD, load_method
     from grokbench.report import terminal_text, write_report
-    from grokbench.scoring import score, table_order
+    from grokbench.scoring import score
     from grokbench.store import Store
     from grokbench.suites import get_suite
     from grokbench.sweep import plan_suite, train_plans
@@ -410,9 +410,9 @@ def run(
             )
         finally:  # the bar's line ends before an error (the time limit's, say) is printed
             sweep_progress.close()
-        if task_patterns or seeds:
+        if task_patterns or seeds:  # exactly the runs the whole suite would reuse: same keys, none stale
             piece = len(results)
-            results = table_order(suite.runs_among(store.results(m.name for m in methods), model=model.id))
+            results = [r for m in methods for r in plan_suite(m, suite, store, model).results(store)]
             click.echo(
                 f"This piece holds {piece} of the {len(results)} runs of the suite in the store; the report covers all {len(results)}."
             )

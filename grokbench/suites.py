@@ -70,16 +70,14 @@ class Suite:
         task_ids = [t for t in self.task_ids if not task_patterns or any(fnmatch.fnmatch(t, p) for p in task_patterns)]
         return task_ids, sorted(set(seeds)) or list(range(self.seeds))
 
-    def runs_among(self, runs: Iterable[RunResult], model: str | None = None) -> list[RunResult]:
-        """Those of ``runs``, of any method, that are this suite's: its tasks and seeds, at its budget, on its
-        model (or on ``model``, a variant trained in its place with ``run --model``).
+    def runs_among(self, runs: Iterable[RunResult]) -> list[RunResult]:
+        """Those of ``runs``, of any method, that are this suite's: its tasks and seeds, at its budget, on its model.
 
         So a store that several suites share (the interventions reuse the paper suite's
         reference runs on S5) is scored one suite at a time.
         """
         wanted = {(task.id, task.budget.max_steps) for task in self.tasks()}
-        model = model or self.model
-        return [r for r in runs if (r.task_id, r.max_steps) in wanted and r.seed < self.seeds and r.model == model]
+        return [r for r in runs if (r.task_id, r.max_steps) in wanted and r.seed < self.seeds and r.model == self.model]
 
 
 SUITES: dict[str, Suite] = {

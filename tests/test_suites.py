@@ -7,7 +7,6 @@ import pytest
 from grokbench.error import Error
 from grokbench.methods import BASELINES, load_method
 from grokbench.registration import FRACTIONS
-from grokbench.results import RunResult
 from grokbench.suites import INTERVENTIONS, get_suite
 
 
@@ -51,15 +50,3 @@ def test_a_piece_of_a_suite_is_chosen_by_task_globs_and_seeds():
 def test_a_piece_that_is_not_in_the_suite_is_refused(patterns, seeds, message):
     with pytest.raises(Error, match=f"^{re.escape(message)}$"):
         get_suite("paper").part(patterns, seeds)
-
-
-def test_a_suites_runs_are_those_on_its_model_unless_another_is_named():
-    suite = get_suite("quick")
-
-    def stored(model: str, seed: int = 0, task_id: str = "Z97-div-0.5-v1", max_steps: int = 6000) -> RunResult:
-        return RunResult(task_id, "h", "AdamW (reference)", "x", {}, seed, max_steps, model)
-
-    runs = [stored("grok-v1"), stored("gpt2-preln-v1"), stored("grok-v1", seed=2), stored("grok-v1", max_steps=100)]
-    runs += [stored("grok-v1", task_id="Z97-add-0.5-v1")]
-    assert suite.runs_among(runs) == [runs[0]]  # seed 2, another budget and another task are not the suite's
-    assert suite.runs_among(runs, model="gpt2-preln-v1") == [runs[1]]  # `run --model` trains the suite on another
