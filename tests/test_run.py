@@ -70,7 +70,7 @@ def test_a_piece_of_a_suite_trains_into_the_store_the_rest_shares(tiny_suite, tm
     )
     assert result.exit_code == 0, result.output
     assert "This piece holds 1 of the 2 runs of the suite in the store; the report covers all 2." in result.output
-    # the folder's report grows with each piece, in table order, instead of holding the last piece alone
+    # the folder's report grows with each piece, in the suite's order, instead of holding the last piece alone
     assert [(r["task_id"], r["seed"]) for r in json.loads((out / "report.json").read_text())["runs"]] == [
         ("Z97-add-0.5-v1", 0),
         ("Z97-sub-0.5-v1", 1),

@@ -38,11 +38,12 @@ def row(run: RunResult) -> list:
 
 
 def main(store: str, pattern: str = "*", method: str = "AdamW (reference)") -> None:
-    runs = [
-        run
-        for run in Store(store, read_only=True).results([method])
-        if fnmatch.fnmatch(run.task_id, pattern) and run.steps_to_99_val is None  # the ones that did not generalize
-    ]
+    with Store(store, read_only=True) as stored:
+        runs = [
+            run
+            for run in stored.results([method])
+            if fnmatch.fnmatch(run.task_id, pattern) and run.steps_to_99_val is None  # those that did not generalize
+        ]
     rows = [row(run) for run in sorted(runs, key=lambda r: (r.task_id, r.seed))]
     headers = ["task", "seed", "swapped in training %", "median val % (10³–10⁴)", "(last 3·10⁴)", "best val %", "at"]
     print(tabulate(rows, headers, tablefmt="github", floatfmt=".1f"))
