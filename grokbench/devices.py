@@ -16,7 +16,8 @@ def default_device() -> torch.device:
 
 
 def hardware(device: str) -> str:
-    """What computed on ``device``: the GPU's name, or the CPU's model and the instruction set torch uses."""
+    """What computed on ``device``: the GPU's name, or the CPU's model, the instruction set torch uses and
+    its number of threads, which sets the order of a matrix product's sums and so the rounding of a run."""
     resolved = torch.device(device)
     if resolved.type == "cuda":
         return torch.cuda.get_device_name(resolved)
@@ -27,7 +28,7 @@ def hardware(device: str) -> str:
             line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
         ]
         cpu = names[0] if names else cpu
-    return f"{cpu} (torch CPU capability {torch.backends.cpu.get_cpu_capability()})"
+    return f"{cpu} (torch CPU capability {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads)"
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
