@@ -166,7 +166,7 @@ def plot_efficiency(
     ``by="method"`` its Fig. 2 left (several methods, one operation). The curve is the mean
     over seeds; with ``runs``, each seed's best accuracy is a dot. A dotted vertical line marks
     each curve's critical fraction (the smallest whose mean reaches 99%), also named in the legend,
-    as "≤" where it is the smallest fraction measured (a smaller one, not measured, may reach too),
+    as "≤" where the grid's fraction just below it was not measured (it may reach too),
     and as "> f" where none measured reaches and larger fractions of the grid were not measured.
     """
     fig, ax = _figure()

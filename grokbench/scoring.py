@@ -149,9 +149,12 @@ class EfficiencyCurve:
 
     @property
     def critical_is_bound(self) -> bool:
-        """Whether the critical fraction is only an upper bound: the smallest fraction measured
-        reaches 99%, so a smaller one, not measured, may too (a piece of a suite, or the grid's end)."""
-        return self.critical_fraction is not None and self.critical_fraction == self.fractions[0]
+        """Whether the critical fraction is only an upper bound: the grid's fraction just below it
+        was not measured (a piece of a suite, or a suite with a coarser grid), so it may reach 99% too."""
+        if self.critical_fraction is None:
+            return False
+        smaller = [f for f in FRACTIONS if f < self.critical_fraction]
+        return bool(smaller) and smaller[-1] not in self.fractions
 
     @property
     def critical_nowhere(self) -> bool:

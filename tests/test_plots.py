@@ -71,7 +71,7 @@ def paper_scale_runs():
 def test_seeds_misses_and_critical_fractions_are_drawn(tmp_path) -> None:
     from grokbench.scoring import operation_and_fraction, score
 
-    runs = synthetic_runs()
+    runs = synthetic_runs() + [synthetic_run("AdamW", 0.45, s, None) for s in range(3)]  # 0.45, just below, misses
     report = score(runs)
     svg = plots.plot_efficiency(report.curves, tmp_path / "fig2.png", by="method", runs=runs).with_suffix(".svg")
     text = svg.read_text()

@@ -53,12 +53,13 @@ def test_critical_fraction_is_the_smallest_fraction_whose_mean_best_reaches_99()
         run("Z97-add-0.3-v1", 0, None, best=0.5),
         run("Z97-add-0.4-v1", 0, 500),
         run("Z97-add-0.4-v1", 1, None, best=0.9),  # mean 0.945: below 99%
+        run("Z97-add-0.45-v1", 0, None, best=0.98),
         run("Z97-add-0.5-v1", 0, 100),
         run("Z97-add-0.6-v1", 0, 10),
         run("S5-square-0.5-v1", 0, None, best=0.2),
     ]
     curves = {c.operation: c for c in efficiency_curves(score_tasks(runs))}
-    assert curves["Z97-add"].fractions == [0.3, 0.4, 0.5, 0.6]
+    assert curves["Z97-add"].fractions == [0.3, 0.4, 0.45, 0.5, 0.6]
     assert (curves["Z97-add"].critical_fraction, curves["Z97-add"].critical_text()) == (0.5, "0.5")
     assert (curves["S5-square"].critical_fraction, curves["S5-square"].critical_text()) == (None, "> 0.5")
 
@@ -79,6 +80,15 @@ def test_a_critical_fraction_at_the_smallest_fraction_measured_is_only_a_bound()
     # a piece of a suite: nothing below 0.3 was run, so 0.3 reaching says only "0.3 or less"
     (curve,) = efficiency_curves(score_tasks([run("Z97-add-0.3-v1", 0, 700), run("Z97-add-0.5-v1", 0, 100)]))
     assert (curve.critical_fraction, curve.critical_is_bound, curve.critical_text()) == (0.3, True, "≤ 0.3")
+
+
+def test_a_critical_fraction_above_an_unmeasured_grid_fraction_is_only_a_bound():
+    # 0.3 misses, but 0.35-0.45 were not run, so 0.5 reaching says only "0.5 or less"
+    (gap,) = efficiency_curves(score_tasks([run("Z97-add-0.3-v1", 0, None), run("Z97-add-0.5-v1", 0, 100)]))
+    assert (gap.critical_fraction, gap.critical_is_bound, gap.critical_text()) == (0.5, True, "≤ 0.5")
+    # the grid's smallest fraction has none below it: reaching there is the critical fraction itself
+    (end,) = efficiency_curves(score_tasks([run("Z97-add-0.05-v1", 0, 900)]))
+    assert (end.critical_fraction, end.critical_is_bound, end.critical_text()) == (0.05, False, "0.05")
 
 
 def test_headline_geometric_mean_speedup_with_miss_penalty_and_seed_spread():
