@@ -1,0 +1,43 @@
+"""The runs that two CPU measurements share (same task, method and seed): are their curves the same?
+A table for docs/reproduction.md (the leaderboard suite's corners against the paper suite's store).
+
+For each shared run: the updates to 99% validation accuracy in each, and the first evaluation (in
+updates) at which their losses differ, over the updates both trained; "none" where the curves agree
+to the last digit.
+
+    python docs/reproduction/same_runs.py docs/reproduction/leaderboard-corners.json results/paper/results.sqlite
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from tabulate import tabulate
+
+from grokbench.results import RunResult
+from grokbench.store import Store
+
+
+def first_difference(a: RunResult, b: RunResult) -> int | str:
+    """The first evaluated update at which the two runs' training or validation loss differs."""
+    for step, *losses in zip(a.steps, a.train_loss, b.train_loss, a.val_loss, b.val_loss, strict=False):
+        if losses[0] != losses[1] or losses[2] != losses[3]:
+            return step
+    return "none"
+
+
+def main(runs_json: str, store_path: str) -> None:
+    runs = [RunResult.from_dict(d) for d in json.loads(Path(runs_json).read_text())]
+    with Store(store_path) as store:
+        stored = {(r.task_id, r.method, r.seed): r for r in store.results()}
+    rows = [
+        [run.task_id, run.method, run.seed, run.steps_to_99_val, other.steps_to_99_val, first_difference(run, other)]
+        for run in runs
+        if (other := stored.get((run.task_id, run.method, run.seed))) is not None
+    ]
+    headers = ["task", "method", "seed", "99% val (first)", "99% val (second)", "losses differ from update"]
+    print(tabulate(rows, headers=headers, tablefmt="github"))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
