@@ -1,9 +1,9 @@
 """The runs that two CPU measurements share (same task, method and seed): are their curves the same?
 A table for docs/reproduction.md (the leaderboard suite's corners against the paper suite's store).
 
-For each shared run: the updates to 99% validation accuracy in each, and the first evaluation (in
-updates) at which their losses differ, over the updates both trained; "none" where the curves agree
-to the last digit.
+For each shared run: the updates to 99% validation accuracy in each (blank: not reached), and the
+first update evaluated in both at which their losses differ; "none" where the curves agree to the
+last digit.
 
     python docs/reproduction/same_runs.py docs/reproduction/leaderboard-corners.json results/paper/results.sqlite
 """
@@ -19,16 +19,17 @@ from grokbench.store import Store
 
 
 def first_difference(a: RunResult, b: RunResult) -> int | str:
-    """The first evaluated update at which the two runs' training or validation loss differs."""
-    for step, *losses in zip(a.steps, a.train_loss, b.train_loss, a.val_loss, b.val_loss, strict=False):
-        if losses[0] != losses[1] or losses[2] != losses[3]:
+    """The first update evaluated in both runs at which their training or validation loss differs."""
+    losses_b = {step: (train, val) for step, train, val in zip(b.steps, b.train_loss, b.val_loss, strict=True)}
+    for step, train, val in zip(a.steps, a.train_loss, a.val_loss, strict=True):
+        if step in losses_b and losses_b[step] != (train, val):
             return step
     return "none"
 
 
 def main(runs_json: str, store_path: str) -> None:
     runs = [RunResult.from_dict(d) for d in json.loads(Path(runs_json).read_text())]
-    with Store(store_path) as store:
+    with Store(store_path, read_only=True) as store:
         stored = {(r.task_id, r.method, r.seed): r for r in store.results()}
     rows = [
         [run.task_id, run.method, run.seed, run.steps_to_99_val, other.steps_to_99_val, first_difference(run, other)]
