@@ -39,3 +39,7 @@ class DeprecatedTaskWarning(FutureWarning):
     A ``FutureWarning`` rather than a ``DeprecationWarning`` so that Python shows it to the
     user by default, whichever module calls ``make``.
     """
+
+
+class ResumedElsewhere(UserWarning):
+    """A stack saved on other hardware resumed here: its runs go on, but not bit for bit as uninterrupted."""

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from grokbench import checkpoints, error, resume
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.capture import CapturedCall
-from grokbench.devices import resolve_device
+from grokbench.devices import hardware, resolve_device
 from grokbench.methods import Method, MethodError
 from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_random
 from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result, run_key
@@ -556,7 +556,10 @@ def train_runs(
     options = options or TrainingOptions()
     device = resolve_device(options.device)
     _check_precision(options.precision, device)
-    results = [new_result(task, seed, method, str(device), options.precision, options.model) for task, seed in runs]
+    here = hardware(str(device))
+    results = [
+        new_result(task, seed, method, str(device), options.precision, options.model, here) for task, seed in runs
+    ]
     keys = [run_key(result) for result in results]
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir else None
 
@@ -610,11 +613,13 @@ def _train_stack(
     for result in results:
         result.stacked_runs = len(results)
     if saved is not None:
+        here = results[0].hardware
         stack.load_state_dict(saved["stack"])
         for result, curves in zip(results, saved["results"], strict=True):
             for name, value in curves.items():
                 setattr(result, name, value)
         first_step, elapsed = saved["step"], saved["elapsed_s"]
+        _go_on_here(results, here, first_step)
     started = time.perf_counter() - elapsed
     last_save = time.perf_counter()
     eval_steps = set(budget.eval_steps().tolist())
@@ -665,6 +670,30 @@ def _train_stack(
             progress(step + 1, [results[i] for i in stack.ids])
 
 
+THEN = ", then "
+"""Joins the hardware a run was saved on and the hardware it resumed on, in its record."""
+
+
+def _go_on_here(results: list[RunResult], here: str | None, step: int) -> None:
+    """Record that resumed runs go on ``here`` when they were saved elsewhere, and warn.
+
+    A matrix product's rounding depends on the hardware (a CPU's thread count included), so such
+    runs are valid runs but not bit for bit the ones an uninterrupted run would have been.
+    """
+    saved_on = results[0].hardware
+    if saved_on is None or here is None or saved_on.rsplit(THEN, 1)[-1] == here:
+        return
+    for result in results:
+        result.hardware = f"{saved_on}{THEN}{here}"
+    warnings.warn(
+        f"Resuming {len(results)} run(s) at update {step} on {here}, saved on {saved_on.rsplit(THEN, 1)[-1]}: "
+        "they go on as valid runs, not bit for bit as uninterrupted, and their record names both. To go on "
+        "exactly, resume on the hardware that saved them (on a CPU, OMP_NUM_THREADS set to its thread count).",
+        error.ResumedElsewhere,
+        stacklevel=4,
+    )
+
+
 def _save(checkpoint: Path, stack: _Stack, results: list[RunResult], step: int, elapsed_s: float) -> None:
     """Checkpoint ``stack`` before its update ``step`` (that step's evaluation done), with its runs' curves."""
     kept = [results[i] for i in stack.ids]
@@ -676,7 +705,9 @@ def _save(checkpoint: Path, stack: _Stack, results: list[RunResult], step: int, 
             "precision": kept[0].precision,
             "step": step,
             "elapsed_s": elapsed_s,
-            "results": [{name: getattr(r, name) for name in ("steps", *CURVES, "stacked_runs")} for r in kept],
+            "results": [
+                {name: getattr(r, name) for name in ("steps", *CURVES, "stacked_runs", "hardware")} for r in kept
+            ],
             "stack": stack.state_dict(),
         },
     )

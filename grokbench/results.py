@@ -57,6 +57,10 @@ class RunResult:
     """Seconds from the start of the run's stack until the run left it."""
     device: str = "cpu"
     precision: str = "float32"
+    hardware: str | None = None
+    """What computed the run (``grokbench.devices.hardware``): the GPU, or the CPU with its thread count, which
+    set the rounding. A run resumed elsewhere names both, ``"<saved on>, then <resumed on>"``; None in records
+    written before it was kept."""
     stacked_runs: int = 1
     """Runs in the stack this run started in."""
     package_version: str = __version__
@@ -129,6 +133,7 @@ def new_result(
     device: str = "cpu",
     precision: str = "float32",
     model: Architecture = REFERENCE,
+    hardware: str | None = None,
 ) -> RunResult:
     """The record of a run not yet trained: its identity, no curves."""
     return RunResult(
@@ -142,6 +147,7 @@ def new_result(
         model=model.id,
         device=device,
         precision=precision,
+        hardware=hardware,
     )
 
 

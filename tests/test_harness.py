@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import grokbench
-from grokbench import harness, resume
+from grokbench import error, harness, resume
+from grokbench.devices import hardware
 from grokbench.error import Error
 from grokbench.harness import TrainingOptions, _Stack, train, train_runs
 from grokbench.methods import BASELINES, DEFAULT_METHOD, MethodError, load_method
@@ -463,3 +464,27 @@ def test_an_interrupted_stack_resumes_to_the_trajectory_it_would_have_followed(n
     for a, b in zip(uninterrupted, resumed, strict=True):
         assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}
     assert not list(tmp_path.glob("*.stack.pt"))  # a finished stack leaves no checkpoint
+    assert {r.hardware for r in resumed} == {hardware("cpu")}
+
+
+def test_a_stack_resumed_on_other_hardware_warns_and_its_runs_name_both(monkeypatch, tmp_path):
+    method = load_method(BASELINES / "adamw.py")
+    runs = [(grokbench.make("Z97-add-0.05", max_steps=40), 0)]
+    options = TrainingOptions(device="cpu", checkpoint_dir=str(tmp_path), checkpoint_every_s=0)
+
+    def interrupt(step, _):
+        if step == 27:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(harness, "hardware", lambda device: "CPU A (2 threads)")
+    with pytest.raises(KeyboardInterrupt):
+        train_runs(runs, method, options, progress=interrupt)
+    monkeypatch.setattr(harness, "hardware", lambda device: "CPU A (1 threads)")
+    message = (
+        "Resuming 1 run(s) at update 20 on CPU A (1 threads), saved on CPU A (2 threads): they go on as valid runs, "
+        "not bit for bit as uninterrupted, and their record names both. To go on exactly, resume on the hardware "
+        "that saved them (on a CPU, OMP_NUM_THREADS set to its thread count)."
+    )
+    with pytest.warns(error.ResumedElsewhere, match=re.escape(message)):
+        (resumed,) = train_runs(runs, method, options)
+    assert resumed.hardware == "CPU A (2 threads), then CPU A (1 threads)"

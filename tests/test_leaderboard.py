@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import grokbench
 from grokbench.cli import main
+from grokbench.devices import hardware
 from grokbench.leaderboard import (
     LEADERBOARD,
     START,
@@ -323,6 +324,15 @@ def test_validate_catches_tampering_that_needs_no_training(copy_of, tmp_path):
                 f"environment.json: says {name} {value!r}, but Z97-add-0.5-v1 seed 0 in results.json ran with {in_runs}.",
             )
         environment.write_text(original)
+    made_on = json.loads(environment.read_text())["hardware"]
+    assert made_on == hardware("cpu")  # the runs' own record of what made them
+    tamper(copy_of, "lion", "environment.json", lambda env: env.update(hardware="NVIDIA H100 80GB HBM3"))
+    expect_invalid(
+        copy_of,
+        f"environment.json: field 'hardware' does not name {made_on!r}, on which Z97-add-0.5-v1 seed 0 in "
+        "results.json ran.",
+    )
+    environment.write_text(original)
     method = copy_of / "submissions" / "lion" / "method.py"
     method.write_text(method.read_text().replace("return Lion(", "return Lion(use_triton=False, params=None) or Lion("))
     expect_invalid(

@@ -144,6 +144,13 @@ class Entry:
                     f"{where}: says {name} {claimed!r}, but {differing.task_id} seed {differing.seed} in results.json "
                     f"ran with {getattr(differing, name)!r}."
                 )
+        named = env.hardware.split("; ")
+        unnamed = next((r for r in self.results if r.hardware and r.hardware not in named), None)
+        if unnamed is not None:
+            raise LeaderboardError(
+                f"{where}: field 'hardware' does not name {unnamed.hardware!r}, on which {unnamed.task_id} seed "
+                f"{unnamed.seed} in results.json ran."
+            )
         if env.method_sha256 != sha256(self.folder / "method.py"):
             raise LeaderboardError(
                 f"{where}: field 'method_sha256' is not the SHA-256 of method.py: the method changed after its runs. "

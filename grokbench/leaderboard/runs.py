@@ -108,7 +108,7 @@ def submit(
         suite_version=suite.version,
         split_hashes={task.id: task.split_hash for task, _ in sweep.runs},
         method_sha256=sha256(entry / "method.py"),
-        hardware=hardware(results[0].device),
+        hardware=made_on(results, hardware(results[0].device)),
         packages=packages,
     )
     write_json(entry / "environment.json", environment.model_dump())
@@ -148,6 +148,12 @@ def verify(
     options = TrainingOptions(device=device, model=get_model(entry.suite.model))
     reruns = train_runs(runs, method, options, progress=progress, on_result=on_result)
     return [(stored[r.task_id, r.seed], r, _mismatches(stored[r.task_id, r.seed], r)) for r in reruns]
+
+
+def made_on(results: Sequence[RunResult], here: str) -> str:
+    """The hardware that made ``results``, as their records name it (``here`` for records that do not), joined by
+    "; " when several: a submission's store may hold runs from several machines, or from before a resume."""
+    return "; ".join(sorted({r.hardware or here for r in results}))
 
 
 def record_verification(entry: Entry, seeds: Sequence[int], device: str) -> Path:

@@ -61,7 +61,10 @@ class Environment(_Strict):
     suite_version: int
     split_hashes: dict[str, str]
     method_sha256: str = Field(description="SHA-256 of method.py's bytes when the runs were made")
-    hardware: str = Field(description="the CPU model and its instruction set, or the GPU, that made the runs")
+    hardware: str = Field(
+        description="the GPU, or the CPU model with its instruction set and thread count, that made the runs "
+        '(several joined by "; ")'
+    )
     packages: dict[str, str] = Field(
         default_factory=dict, description="installed versions of the pip packages method.py imports"
     )
