@@ -690,7 +690,7 @@ def _go_on_here(results: list[RunResult], here: str | None, step: int) -> None:
         "they go on as valid runs, not bit for bit as uninterrupted, and their record names both. To go on "
         "exactly, resume on the hardware that saved them (on a CPU, OMP_NUM_THREADS set to its thread count).",
         error.ResumedElsewhere,
-        stacklevel=4,
+        stacklevel=5,  # the caller of train_runs
     )
 
 
