@@ -681,12 +681,15 @@ def _go_on_here(results: list[RunResult], here: str | None, step: int) -> None:
     runs are valid runs but not bit for bit the ones an uninterrupted run would have been.
     """
     saved_on = results[0].hardware
-    if saved_on is None or here is None or saved_on.rsplit(THEN, 1)[-1] == here:
+    if saved_on is None or here is None:
+        return
+    last = saved_on.rsplit(THEN, 1)[-1]
+    if last == here:
         return
     for result in results:
         result.hardware = f"{saved_on}{THEN}{here}"
     warnings.warn(
-        f"Resuming {len(results)} run(s) at update {step} on {here}, saved on {saved_on.rsplit(THEN, 1)[-1]}: "
+        f"Resuming {len(results)} run(s) at update {step} on {here}, saved on {last}: "
         "they go on as valid runs, not bit for bit as uninterrupted, and their record names both. To go on "
         "exactly, resume on the hardware that saved them (on a CPU, OMP_NUM_THREADS set to its thread count).",
         error.ResumedElsewhere,

@@ -444,19 +444,20 @@ def test_a_stack_saved_after_its_largest_run_left_resumes_exactly(name, tmp_path
         assert torch.equal(param, resumed.runs.params[tensor]), tensor
 
 
+def interrupt_at_27(step, _):
+    """A progress callback that stops training between evaluations: the work since update 20's checkpoint is lost."""
+    if step == 27:
+        raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize("name", ["adamw.py", "orthogonal_adamw.py", "adam_dropout.py"])
 def test_an_interrupted_stack_resumes_to_the_trajectory_it_would_have_followed(name, tmp_path):
     method = load_method(BASELINES / name)
     runs = [(grokbench.make("Z97-add-0.05", max_steps=40), seed) for seed in (0, 1)]
     uninterrupted = train_runs(runs, method, TrainingOptions(device="cpu"))
     options = TrainingOptions(device="cpu", checkpoint_dir=str(tmp_path), checkpoint_every_s=0)
-
-    def interrupt(step, _):
-        if step == 27:  # between evaluations: the work since update 20's checkpoint is lost
-            raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
-        train_runs(runs, method, options, progress=interrupt)
+        train_runs(runs, method, options, progress=interrupt_at_27)
     assert len(list(tmp_path.glob("*.stack.pt"))) == 1
     steps = []
     resumed = train_runs(runs, method, options, progress=lambda step, _: steps.append(step))
@@ -471,14 +472,9 @@ def test_a_stack_resumed_on_other_hardware_warns_and_its_runs_name_both(monkeypa
     method = load_method(BASELINES / "adamw.py")
     runs = [(grokbench.make("Z97-add-0.05", max_steps=40), 0)]
     options = TrainingOptions(device="cpu", checkpoint_dir=str(tmp_path), checkpoint_every_s=0)
-
-    def interrupt(step, _):
-        if step == 27:
-            raise KeyboardInterrupt
-
     monkeypatch.setattr(harness, "hardware", lambda device: "CPU A (2 threads)")
     with pytest.raises(KeyboardInterrupt):
-        train_runs(runs, method, options, progress=interrupt)
+        train_runs(runs, method, options, progress=interrupt_at_27)
     monkeypatch.setattr(harness, "hardware", lambda device: "CPU A (1 threads)")
     message = (
         "Resuming 1 run(s) at update 20 on CPU A (1 threads), saved on CPU A (2 threads): they go on as valid runs, "

@@ -17,6 +17,7 @@ from typing import Any
 import grokbench
 from grokbench.leaderboard.schema import (
     FILES,
+    HARDWARE_SEPARATOR,
     LEADERBOARD,
     Environment,
     LeaderboardError,
@@ -144,7 +145,7 @@ class Entry:
                     f"{where}: says {name} {claimed!r}, but {differing.task_id} seed {differing.seed} in results.json "
                     f"ran with {getattr(differing, name)!r}."
                 )
-        named = env.hardware.split("; ")
+        named = env.hardware.split(HARDWARE_SEPARATOR)
         unnamed = next((r for r in self.results if r.hardware and r.hardware not in named), None)
         if unnamed is not None:
             raise LeaderboardError(

@@ -16,6 +16,7 @@ import grokbench
 from grokbench.architectures import get_model
 from grokbench.leaderboard.checks import Entry, summary
 from grokbench.leaderboard.schema import (
+    HARDWARE_SEPARATOR,
     LEADERBOARD,
     Environment,
     LeaderboardError,
@@ -151,9 +152,9 @@ def verify(
 
 
 def made_on(results: Sequence[RunResult], here: str) -> str:
-    """The hardware that made ``results``, as their records name it (``here`` for records that do not), joined by
-    "; " when several: a submission's store may hold runs from several machines, or from before a resume."""
-    return "; ".join(sorted({r.hardware or here for r in results}))
+    """The hardware that made ``results``, as their records name it (``here`` for records that do not), joined
+    when several: a submission's store may hold runs from several machines, or from before a resume."""
+    return HARDWARE_SEPARATOR.join(sorted({r.hardware or here for r in results}))
 
 
 def record_verification(entry: Entry, seeds: Sequence[int], device: str) -> Path:

@@ -17,6 +17,9 @@ from grokbench import error
 _CHECKOUT_BOARD = Path(__file__).resolve().parents[2] / "leaderboard"
 LEADERBOARD = _CHECKOUT_BOARD if _CHECKOUT_BOARD.is_dir() else Path("leaderboard")
 """The board's folder: ``leaderboard/`` of a source checkout, else ``./leaderboard`` (a wheel install)."""
+HARDWARE_SEPARATOR = "; "
+"""Joins the hardware of an entry's runs, in ``environment.json``, when they name several."""
+
 FILES = ("method.py", "metadata.json", "results.json", "summary.json", "environment.json")
 """The files every entry folder holds."""
 
@@ -63,7 +66,7 @@ class Environment(_Strict):
     method_sha256: str = Field(description="SHA-256 of method.py's bytes when the runs were made")
     hardware: str = Field(
         description="the GPU, or the CPU model with its instruction set and thread count, that made the runs "
-        '(several joined by "; ")'
+        f"(several joined by {HARDWARE_SEPARATOR!r})"
     )
     packages: dict[str, str] = Field(
         default_factory=dict, description="installed versions of the pip packages method.py imports"
