@@ -52,13 +52,15 @@ def task_table(report: Report, tablefmt: str = "simple") -> str:
 
 
 def operation_table(report: Report, tablefmt: str = "simple") -> str:
-    """Per method and operation: the data-efficiency curve's critical fraction."""
+    """Per method and operation: the data-efficiency curve's critical fraction.
+
+    Accuracies keep one decimal, so that a fraction just short of the 99% criterion never reads as 99% or 100%."""
     rows = [
         [
             c.method,
             c.operation,
             c.critical_text(),
-            ", ".join(f"{f:g}: {100 * a:.0f}%" for f, a in zip(c.fractions, c.mean_best_val_acc, strict=True)),
+            ", ".join(f"{f:g}: {100 * a:.1f}%" for f, a in zip(c.fractions, c.mean_best_val_acc, strict=True)),
         ]
         for c in report.curves
     ]

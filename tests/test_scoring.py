@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grokbench.report import terminal_text
+from grokbench.report import operation_table, terminal_text
 from grokbench.results import RunResult
 from grokbench.scoring import efficiency_curves, headline, score, score_tasks, table_order
 
@@ -106,6 +106,12 @@ def test_headline_geometric_mean_speedup_with_miss_penalty_and_seed_spread():
     assert result.per_seed == {0: pytest.approx(2.0), 1: pytest.approx(1.0)}
     assert (result.median, result.low, result.high) == (pytest.approx(1.5), pytest.approx(1.0), pytest.approx(2.0))
     assert headline(reference, "ref", "ref").median == pytest.approx(1.0)
+
+
+def test_the_operation_table_does_not_round_a_miss_up_to_the_criterion():
+    runs = [run("Z97-add-0.3-v1", 0, None, best=0.985), run("Z97-add-0.5-v1", 0, 100)]
+    (row,) = operation_table(score(runs)).splitlines()[2:]
+    assert row.split()[-4:] == ["0.3:", "98.5%,", "0.5:", "99.0%"]
 
 
 def test_report_json_has_no_infinities():
