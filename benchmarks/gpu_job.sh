@@ -93,6 +93,7 @@ run)
     limited grokbench run --suite "$suite" --device "$device" \
         --out "results/$suite" --time-limit "$(remaining)" ${MAX_STACK:+--max-stack "$MAX_STACK"} > "$out/run.log" 2>&1
     log "run $suite, at ${SECONDS}s: $(ended $?)"
+    grokbench run --suite "$suite" --out "results/$suite" --plan | tail -n +3 >> "$out/job.txt"  # what remains
     pack results "results/$suite"
     ;;
 interventions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,11 @@ from grokbench import error
 from grokbench.results import PRECISIONS
 
 if TYPE_CHECKING:  # imported by the commands that need them: `score` and `validate` load no torch
+    from grokbench.architectures import Architecture
     from grokbench.harness import TrainingOptions
     from grokbench.methods import Method
     from grokbench.store import Store
+    from grokbench.suites import Suite
     from grokbench.sweep import SweepPlan
     from grokbench.task import Task
 
@@ -352,6 +355,13 @@ class SweepProgress:
     "model_id",
     help="Model variant instead of the suite's (grokbench.model.MODELS), for architecture studies.",
 )
+@click.option(
+    "--plan",
+    "plan_only",
+    is_flag=True,
+    help="Print which of the suite's runs (or the piece's) the store holds and which remain, per operation; "
+    "train and write nothing.",
+)
 @friendly_errors
 def run(
     suite_name: str,
@@ -366,6 +376,7 @@ def run(
     max_stack: int | None,
     keep_checkpoints: bool,
     model_id: str | None,
+    plan_only: bool,
 ) -> None:
     """Train a method (and the reference) on a suite, score it, and write the report and figures.
 
@@ -384,15 +395,19 @@ def run(
     suite = get_suite(suite_name)
     suite.part(task_patterns, seeds)  # a piece that does not exist fails before any output
     deadline = _deadline(time_limit, ray_address)
-    executor = _executor(ray_address)
     folder = Path(out or Path("runs") / suite.name)
+    store_file = Path(store_path or folder / "results.sqlite")
     reference = load_method(DEFAULT_METHOD)
     methods = [reference] if method_file is None else [load_method(method_file), reference]
     methods = list({m.name: m for m in methods}.values())
     model = get_model(model_id or suite.model)
     device = str(resolve_device(device))
     click.echo(f"Suite {suite.name} v{suite.version}: {suite.description}\nModel: {model.id}")
-    with output_folder(folder), Store(store_path or folder / "results.sqlite") as store:
+    if plan_only:
+        click.echo(_remaining_text(methods, suite, model, store_file, task_patterns, seeds))
+        return
+    executor = _executor(ray_address)
+    with output_folder(folder), Store(store_file) as store:
         plans = [plan_suite(m, suite, store, model, task_patterns, seeds) for m in methods]
         sweep_progress = SweepProgress()
         sweep_progress.planned(plans, store)
@@ -420,6 +435,34 @@ def run(
     click.echo(terminal_text(report))
     path = write_report(report, folder, title=f"grokbench {suite.name} suite (v{suite.version})")
     click.echo(f"Report: {path}")
+
+
+def _remaining_text(
+    methods: list[Method],
+    suite: Suite,
+    model: Architecture,
+    store_path: Path,
+    task_patterns: tuple[str, ...],
+    seeds: tuple[int, ...],
+) -> str:
+    """What remains to train of a suite (or a piece of it) for ``methods``, read from the store at
+    ``store_path``, which need not exist yet; nothing is written there."""
+    from grokbench.report import remaining_table
+    from grokbench.store import Store
+    from grokbench.sweep import plan_suite
+
+    with contextlib.ExitStack() as stack:
+        if store_path.is_file():
+            store, where = stack.enter_context(Store(store_path, read_only=True)), str(store_path)
+        else:  # an empty store of its own, so that every run counts as remaining
+            empty = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            store, where = stack.enter_context(Store(empty / "results.sqlite")), f"{store_path} (not created yet)"
+        plans = [plan_suite(m, suite, store, model, task_patterns, seeds) for m in methods]
+    total, missing = sum(len(p.runs) for p in plans), [task for p in plans for task, _ in p.missing]
+    return (
+        f"{total - len(missing)} of {total} runs held in {where}; {len(missing)} to train, "
+        f"at most {sum(task.budget.max_steps for task in missing):,} updates.\n{remaining_table(plans)}"
+    )
 
 
 @main.command()

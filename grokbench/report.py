@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from grokbench.registration import FRACTIONS
 from grokbench.results import RunResult
 from grokbench.scoring import Report, TaskScore, operation_and_fraction
+
+if TYPE_CHECKING:
+    from grokbench.sweep import SweepPlan
 
 MAX_CURVE_FIGURES = 12
 """(method, task) pairs that get their own accuracy and loss curve figures (``curve_figure_runs``)."""
@@ -256,3 +262,43 @@ def runs_table(results: Sequence[RunResult]) -> str:
         "version",
     ]
     return tabulate(rows, headers=headers)
+
+
+def _fraction_ranges(fractions: Sequence[float]) -> str:
+    """``fractions`` as runs of neighbours on the registry's grid: ``0.05–0.25, 0.35``."""
+    ranges: list[list[float]] = []
+    for fraction in sorted(fractions):
+        if ranges and FRACTIONS.index(fraction) == FRACTIONS.index(ranges[-1][-1]) + 1:
+            ranges[-1].append(fraction)
+        else:
+            ranges.append([fraction])
+    return ", ".join(f"{r[0]:g}" if len(r) == 1 else f"{r[0]:g}–{r[-1]:g}" for r in ranges)
+
+
+def remaining_table(plans: Sequence[SweepPlan]) -> str:
+    """Per method and operation: the runs a store holds of a sweep and those it has still to train, and
+    which: the fractions with every seed to train, then the seeds still to train at the others."""
+    rows = []
+    for sweep in plans:
+        seeds: dict[str, dict[float, list[int]]] = defaultdict(lambda: defaultdict(list))
+        missing: dict[str, dict[float, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for runs, table in ((sweep.runs, seeds), (sweep.missing, missing)):
+            for task, seed in runs:
+                stem, fraction = operation_and_fraction(task.id)
+                table[stem][fraction].append(seed)
+        for stem, by_fraction in seeds.items():
+            left = missing[stem]
+            whole = [f for f, s in left.items() if len(s) == len(by_fraction[f])]
+            partial: dict[tuple[int, ...], list[float]] = defaultdict(list)  # seeds to train -> their fractions
+            for fraction, to_train in sorted(left.items()):
+                if fraction not in whole:
+                    partial[tuple(sorted(to_train))].append(fraction)
+            parts = [_fraction_ranges(whole)] if whole else []
+            parts += [
+                f"seed{'s' * (len(s) > 1)} {', '.join(map(str, s))} at {_fraction_ranges(f)}"
+                for s, f in partial.items()
+            ]
+            total, to_train = sum(map(len, by_fraction.values())), sum(map(len, left.values()))
+            rows.append([sweep.method.name, stem, total - to_train, to_train, "; ".join(parts) or "none"])
+        rows.append([sweep.method.name, "(all)", len(sweep.runs) - len(sweep.missing), len(sweep.missing), ""])
+    return tabulate(rows, headers=["method", "operation", "held", "to train", "fractions to train; other seeds"])

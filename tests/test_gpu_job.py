@@ -1,6 +1,7 @@
 """The GPU job's dry run on the CPU: a part stopped at its deadline comes back packed, and resumes."""
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -37,11 +38,13 @@ def test_a_part_stopped_at_its_deadline_comes_back_packed_and_resumes_on_a_fresh
             shutil.copytree(ROOT / folder, machine / folder, ignore=shutil.ignore_patterns("__pycache__"))
     stopped = gpu_job(first, tmp_path / "out1", "run smoke", deadline_s=12)
     assert "run smoke, at" in stopped and "stopped at the deadline" in stopped
+    assert re.search(r"^[0-3] of 4 runs held in results/smoke/results.sqlite; [1-4] to train", stopped, re.MULTILINE)
     unpack(tmp_path / "out1", "results.tar.gz", second)
     if list((tmp_path / "out1").glob("results-stacks.tar.gz*")):
         unpack(tmp_path / "out1", "results-stacks.tar.gz", second)
     finished = gpu_job(second, tmp_path / "out2", "run smoke", deadline_s=600)
     assert "finished" in finished
+    assert "4 of 4 runs held in results/smoke/results.sqlite; 0 to train, at most 0 updates." in finished
     with sqlite3.connect(second / "results" / "smoke" / "results.sqlite") as store:
         assert store.execute("SELECT COUNT(*), MIN(updates) FROM runs").fetchone() == (4, 200)
     assert len(list((tmp_path / "out2").iterdir())) <= 8

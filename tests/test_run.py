@@ -80,6 +80,44 @@ def test_a_piece_of_a_suite_trains_into_the_store_the_rest_shares(tiny_suite, tm
     assert "2 of 4 runs already in" in result.output  # the whole suite reuses the pieces' runs
 
 
+def test_plan_says_what_remains_of_a_suite_and_trains_nothing(monkeypatch, tmp_path):
+    suite = Suite(
+        name="grid",
+        version=1,
+        description="test",
+        task_ids=("Z97-add-0.3-v1", "Z97-add-0.35-v1", "Z97-add-0.4-v1", "Z97-add-0.6-v1", "Z97-sub-0.5-v1"),
+        seeds=2,
+        max_steps=20,
+    )
+    monkeypatch.setitem(SUITES, "grid", suite)
+    out = tmp_path / "out"
+    store = out / "results.sqlite"
+
+    def planned() -> tuple[str, list[list[str]]]:
+        result = CliRunner().invoke(main, ["run", "--suite", "grid", "--out", str(out), "--plan"])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        return lines[2], [re.split(r"\s{2,}", line.strip()) for line in lines[5:]]
+
+    summary, rows = planned()
+    assert summary == f"0 of 10 runs held in {store} (not created yet); 10 to train, at most 200 updates."
+    assert rows == [
+        ["AdamW (reference)", "Z97-add", "0", "8", "0.3–0.4, 0.6"],
+        ["AdamW (reference)", "Z97-sub", "0", "2", "0.5"],
+        ["AdamW (reference)", "(all)", "0", "10"],
+    ]
+    assert not out.exists()  # a plan writes nothing
+    piece = ["run", "--suite", "grid", "--task", "Z97-add-0.35-v1", "--task", "Z97-sub-*", "--seed", "1"]
+    assert CliRunner().invoke(main, [*piece, "--out", str(out)]).exit_code == 0
+    summary, rows = planned()
+    assert summary == f"2 of 10 runs held in {store}; 8 to train, at most 160 updates."
+    assert rows == [
+        ["AdamW (reference)", "Z97-add", "1", "7", "0.3, 0.4, 0.6; seed 0 at 0.35"],
+        ["AdamW (reference)", "Z97-sub", "1", "1", "seed 0 at 0.5"],
+        ["AdamW (reference)", "(all)", "2", "8"],
+    ]
+
+
 def test_a_piece_not_in_the_suite_fails_before_any_output(tiny_suite, tmp_path):
     result = CliRunner().invoke(main, ["run", "--suite", "tiny", "--task", "Z97-mul-*", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
