@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -160,10 +161,15 @@ def main() -> None:
         except torch.OutOfMemoryError:
             rows.append([case, precision, runs, "out of memory", "", "", ""])
             return
+        except RuntimeError as error:  # a kernel that fails on this machine is a finding, not the end of the table
+            rows.append([case, precision, runs, f"failed: {str(error).splitlines()[0][:80]}", "", "", ""])
+            print(f"{case}, {precision}, {runs} run(s) failed: {error}", file=sys.stderr, flush=True)
+            return
         plain_float32 = plain_float32 or value
         memory = f"{torch.cuda.max_memory_allocated(device) / 2**30:.2f}" if cuda else ""
         ratio = f"{value / plain_float32:.2f}"
         rows.append([case, precision, runs, f"{value:,.1f}", ratio, memory, f"{value * flops / 1e12:.2f}"])
+        print(*rows[-1], sep=" | ", file=sys.stderr, flush=True)  # as measured: a stopped run keeps its rows
 
     for precision in precisions:
         measure("plain loop", precision, 1, lambda p=precision: plain_loop(task, device, p, seconds))

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # The GPU job, on a machine with CUDA torch and no network, in parts that each fit one call of
 # at most 10 minutes:
-#   benchmarks/gpu_job.sh measure         the CUDA tests, the throughput benchmark and the precision check
+#   benchmarks/gpu_job.sh measure         a profile of the update, the CUDA tests, the throughput benchmark
+#                                         and the precision check
 #   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into results/SUITE (the store and report)
 #   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, in the
 #                                         paper suite's store (whose reference runs on S5 it reuses), then
 #                                         the report of them all into results/interventions
-#   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh)
+#   benchmarks/gpu_job.sh submit SUITE    every baseline entry on SUITE (leaderboard/submit_baselines.sh), into
+#                                         the board BOARD (default results/leaderboard-gpu: the GPU's entries
+#                                         gather there, their runs in its .cache/, until all are in)
 # It installs grokbench's missing dependencies from .whl/ (benchmarks/gpu_wheelhouse.sh fetches
 # them beforehand) and packs what is worth keeping into $OUT (default ./gpu-out), in at most 8
 # files. Training stops DEADLINE_S seconds after the start (default 540; `--time-limit`, with
 # `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
 # and the same command, with the packed folders unpacked back in place, resumes where it
 # stopped: `cat results.tar.gz* | tar xz` (or leaderboard.tar.gz*) and, where the state of an
-# unfinished stack came back, `cat results-stacks.tar.gz* | tar xz`. An archive larger than
+# unfinished stack came back, `cat results-stacks.tar.gz* | tar xz`. Where the files would be too
+# many, the logs and tables go into one, logs.tar.gz. An archive larger than
 # 15 MiB comes in parts (.part00, .part01, ...); one that does not fit in what comes back is
 # left behind, and the job says so in job.txt.
 # A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
@@ -27,6 +31,7 @@ suite=${2:-leaderboard}
 device=${DEVICE:-cuda}
 out=${OUT:-gpu-out}
 deadline=${DEADLINE_S:-540}
+board=${BOARD:-results/leaderboard-gpu}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 if ! python3 -c "import gymnasium, pydantic" 2>/dev/null; then
@@ -49,6 +54,10 @@ bring_back() {  # file, name: moved into $out as name, in 15 MiB parts where lar
     parts=$(((size + (15 << 20) - 1) / (15 << 20)))
     files=$(find "$out" -type f | wc -l)
     used=$(find "$out" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    if ((files + parts > 8)) && [[ ! -e $out/logs.tar.gz ]]; then  # the logs and tables, in one file, make room
+        (cd "$out" && shopt -s nullglob && tar czf logs.tar.gz --remove-files -- *.txt *.md *.log)
+        files=$(find "$out" -type f | wc -l)
+    fi
     if ((files + parts > 8 || used + size > 63 << 20)); then  # 8 files of at most 16 MiB, 64 MiB in all
         log "$2 is $((size >> 20)) MiB in $parts part(s), more than can come back beside the $files file(s) already there"
         return 1
@@ -56,13 +65,11 @@ bring_back() {  # file, name: moved into $out as name, in 15 MiB parts where lar
     if ((parts == 1)); then mv "$1" "$out/$2"; else split -b 15M -d "$1" "$out/$2.part"; fi
 }
 pack() {  # name, folders: their results into $out/name.tar.gz, the state of unfinished stacks apart
-    local name=$1 folder stacks=()
+    local name=$1 stacks=()
     shift
     tar czf "/tmp/$name.tar.gz" --exclude='*.stacks' "$@"
     bring_back "/tmp/$name.tar.gz" "$name.tar.gz" || log "THE RESULTS DID NOT COME BACK: pack fewer at a time"
-    for folder in "$@"; do
-        for folder in "$folder"/*.stacks; do [[ -n $(ls -A "$folder" 2>/dev/null) ]] && stacks+=("$folder"); done
-    done
+    mapfile -t stacks < <(find "$@" -type d -name '*.stacks' -not -empty)
     ((${#stacks[@]})) || return 0
     tar czf /tmp/stacks.tar.gz "${stacks[@]}"
     bring_back /tmp/stacks.tar.gz "$name-stacks.tar.gz" || log "so the unfinished stacks will start over"
@@ -77,8 +84,12 @@ ended() {  # what a training part's exit status means
 } > "$out/machine.txt" 2>&1
 case $part in
 measure)
-    runs=(1 8 64 256 1024) baseline_runs=(1 8 64) seeds=8 steps=10000
-    [[ $device == cpu ]] && runs=(1 2) baseline_runs=(1) seeds=2 steps=100
+    runs=(1 8 64 256 1024) baseline_runs=(1 8 64) seeds=8 steps=10000 profiled=(64 1024)
+    [[ $device == cpu ]] && runs=(1 2) baseline_runs=(1) seeds=2 steps=100 profiled=(2)
+    for r in "${profiled[@]}"; do
+        timeout 90 python3 benchmarks/profile_update.py --device "$device" --runs "$r" >> "$out/profile.txt" 2>&1
+    done
+    log "profile: exit $? at ${SECONDS}s"
     python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py \
         -k "cuda or graph or deterministic or stacked_runs_follow" > "$out/tests.log" 2>&1
     log "tests: exit $? at ${SECONDS}s"
@@ -111,10 +122,9 @@ interventions)
     pack results results/interventions results/paper
     ;;
 submit)
-    SUITE=$suite TIME_LIMIT=$(remaining) limited leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1
+    SUITE=$suite BOARD=$board TIME_LIMIT=$(remaining) limited leaderboard/submit_baselines.sh > "$out/submit.log" 2>&1
     log "submit $suite, at ${SECONDS}s: $(ended $?)"
-    pack leaderboard leaderboard/.cache leaderboard/submissions leaderboard/README.md leaderboard/index.html \
-        leaderboard/figures
+    pack leaderboard "$board"
     ;;
 *)
     echo "unknown part $part: measure, run SUITE, interventions or submit SUITE" >&2

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from grokbench.architectures import REFERENCE, Architecture
 
@@ -203,15 +204,34 @@ def _dropout(x: torch.Tensor, p: float, generators: Generators | None) -> torch.
     return x * keep / (1 - p)
 
 
+ATTENTION_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+"""The attention kernels allowed: all but cuDNN's, which on an NVIDIA H200 (torch 2.11, CUDA 13) failed on this
+model's bfloat16 attention of a large stack ("mha_graph.execute(...).is_good()"), in training and in evaluation.
+The CPU's kernels are among these, so a CPU computes what it did before."""
+
+ATTENTION_BATCH = 2**16 - 1
+"""The most sequences one attention call takes: CUDA's flash and memory-efficient kernels put the batch in a grid
+dimension of at most 2^16 − 1 blocks (pytorch/pytorch#146704; on the H200, bfloat16 stacks of 256 runs at batch 512
+failed with "invalid argument"), so a larger batch goes through in pieces. Each sequence is attended on its own,
+so the pieces compute exactly what one call would."""
+
+
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    """Scaled dot-product attention of ``(B, heads, T, d / heads)`` sequences, ATTENTION_BATCH at a time."""
+    with sdpa_kernel(ATTENTION_BACKENDS):
+        if q.shape[0] <= ATTENTION_BATCH:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        pieces = zip(q.split(ATTENTION_BATCH), k.split(ATTENTION_BATCH), v.split(ATTENTION_BATCH), strict=True)
+        return torch.cat([F.scaled_dot_product_attention(*piece, is_causal=causal) for piece in pieces])
+
+
 def _attention(h: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool) -> torch.Tensor:
     """Causal self-attention of ``h`` ``(R, B, T, d)``; in the last block, only the ``=`` position's output."""
     runs, batch, d, heads = h.shape[0], h.shape[1], config.width, config.heads
     qkv = _linear(h.reshape(runs, batch * SEQUENCE_LENGTH, d), p, "attn.qkv")
     q, k, v = qkv.view(runs * batch, SEQUENCE_LENGTH, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
-    if last:  # only the "=" position feeds the answer; it attends to every position
-        attended = F.scaled_dot_product_attention(q[:, :, -1:], k, v)
-    else:
-        attended = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    # in the last block only the "=" position feeds the answer; it attends to every position
+    attended = _attend(q[:, :, -1:], k, v, causal=False) if last else _attend(q, k, v, causal=True)
     steps = attended.shape[2]
     attended = attended.transpose(1, 2).reshape(runs, batch * steps, d)
     return _linear(attended, p, "attn.proj").view(runs, batch, steps, d)

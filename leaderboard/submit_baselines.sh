@@ -3,15 +3,18 @@
 # The suite is `leaderboard` where torch sees a GPU and `quick` otherwise; SUITE=<name> chooses one.
 # An entry already on that suite's version is kept, so a stopped run of this script resumes.
 # TIME_LIMIT=<seconds> stops training then (exit status 3), keeping what finished.
+# BOARD=<folder> writes the entries to another board than leaderboard/ (a board of the GPU's entries, gathered
+# over several calls of a lent machine before they replace the board's together).
 # The entries whose runs train slower (an update that is not elementwise, or random numbers drawn
 # per run) come last, so that a time limit finishes as many entries as it can.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${SUITE:-$(python3 -c "import torch; print('leaderboard' if torch.cuda.is_available() else 'quick')")}
+board=${BOARD:-leaderboard}
 end=$(($(date +%s) + ${TIME_LIMIT:-100000000}))
 left() { local now; now=$(date +%s); echo $((end > now ? end - now : 0)); }
 on_suite() {  # whether entry $1 already holds runs of this suite version
-    python3 - "leaderboard/submissions/$1/environment.json" "$suite" <<'PY'
+    python3 - "$board/submissions/$1/environment.json" "$suite" <<'PY'
 import json, sys
 from pathlib import Path
 from grokbench.suites import get_suite
@@ -22,7 +25,7 @@ PY
 }
 submit() {  # entry name, method file, description[, link]; an entry already on this suite is kept unless FORCE=1
     if on_suite "$1" && [[ -z "${FORCE:-}" ]]; then echo "keeping $1 (already on $suite)"; return; fi
-    grokbench submit "baselines/$2" --name "$1" --suite "$suite" --time-limit "$(left)" \
+    grokbench submit "baselines/$2" --name "$1" --suite "$suite" --time-limit "$(left)" --board "$board" \
         --author "grokbench baselines" \
         --description "$3" --link "${4:-https://arxiv.org/abs/2201.02177}" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."
@@ -39,5 +42,5 @@ submit orthogonal-adamw orthogonal_adamw.py "⊥AdamW (Prieto et al. 2025): grad
 submit adam-update-noise adam_update_noise.py "Adam with Gaussian noise added to each update: W <- W + lr (dW + eps)."
 submit adam-weight-noise adam_weight_noise.py "Adam with Gaussian weight noise of std 0.01 in each training forward pass."
 submit adam-dropout adam_dropout.py "Adam with residual dropout 0.1."
-grokbench leaderboard validate
-grokbench leaderboard build
+grokbench leaderboard validate --board "$board"
+grokbench leaderboard build --board "$board"

@@ -24,10 +24,14 @@ def adamw():
     return load_method(DEFAULT_METHOD)
 
 
-def assert_same_trajectory(a, b):
+def assert_same_trajectory(a, b, rounding=False):
+    """The same curves; ``rounding`` allows what a different rounding of the same sums changes (see below)."""
     assert a.steps == b.steps
     for curve in CURVES:
-        np.testing.assert_allclose(getattr(a, curve), getattr(b, curve), rtol=1e-4, atol=1e-4, err_msg=curve)
+        tolerance = dict(rtol=1e-4, atol=1e-4)
+        if rounding:  # a loss to 1e-3; an accuracy to 5e-3, two of the 470 training equations of Z97-add-0.05
+            tolerance = dict(rtol=1e-3, atol=1e-4) if "loss" in curve else dict(rtol=0, atol=5e-3)
+        np.testing.assert_allclose(getattr(a, curve), getattr(b, curve), err_msg=curve, **tolerance)
 
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))]
@@ -43,7 +47,9 @@ def test_stacked_runs_follow_the_trajectories_they_follow_alone(adamw, device):
     alone = [train(task, adamw, seeds=[seed], device=device)[0] for task, seed in runs]
     for s, a in zip(stacked, alone, strict=True):
         assert (s.task_id, s.seed, a.stacked_runs) == (a.task_id, a.seed, 1)
-        assert_same_trajectory(s, a)
+        # On CUDA, cuBLAS picks its kernels by shape, so a stack of 4 sums in another order than one run
+        # alone: on an H200 two validation predictions of 8,939 differed at update 90 (2.2e-4).
+        assert_same_trajectory(s, a, rounding=device == "cuda")
         assert s.train_loss[-1] < s.train_loss[0]
 
 

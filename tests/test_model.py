@@ -136,6 +136,17 @@ def test_every_variant_runs_stacked_with_run_independent_logits(model):
     torch.testing.assert_close(logits[1:], alone)
 
 
+@pytest.mark.parametrize("model", list(MODELS))
+def test_attention_in_pieces_computes_what_one_call_computes(monkeypatch, model):
+    # A batch above ATTENTION_BATCH sequences (CUDA's grid limit) goes through attention in pieces.
+    config = ModelConfig(vocab_size=99, num_symbols=97, architecture=MODELS[model])
+    params = {k: v.unsqueeze(0) for k, v in init_parameters(config, 0).items()}
+    tokens = torch.randint(0, 97, (1, 10, SEQUENCE_LENGTH), generator=torch.Generator().manual_seed(0))
+    whole = forward(params, tokens, config)
+    monkeypatch.setattr(grokbench.model, "ATTENTION_BATCH", 3)
+    assert torch.equal(forward(params, tokens, config), whole)
+
+
 def test_each_ablation_variant_is_one_change_from_the_reference():
     fields = ("norm", "positions", "activation", "bias", "init")
     for model in MODELS.values():
