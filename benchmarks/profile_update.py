@@ -2,7 +2,8 @@
 
 On the H200 the stacked update stopped scaling at about 64 runs (docs/benchmarks.md), at a rate
 that TF32 barely changed: the matrix products are not what bounds it. This names what does,
-by operator and by kernel, for the reference recipe on Z97-add-0.5 at batch 512.
+by operator and by kernel, for the reference recipe on Z97-add-0.5 at batch 512, and times the
+model's attention alone against an explicit one (a suspect: fused kernels at 4 positions).
 
     python benchmarks/profile_update.py --device cuda --runs 64 --precision float32
 """
@@ -10,13 +11,48 @@ by operator and by kernel, for the reference recipe on Z97-add-0.5 at batch 512.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import torch
-from bench_training import TASK, stack_of, sync
+from bench_training import TASK, stack_of, sync, updates_per_second
 from torch.profiler import ProfilerActivity, profile
 
 import grokbench
+from grokbench.harness import matmul_precision
 from grokbench.methods import DEFAULT_METHOD, load_method
+from grokbench.model import SEQUENCE_LENGTH, _attend
+
+
+def attention_alternatives(device: torch.device, runs: int, precision: str) -> None:
+    """Forward and backward of the model's attention alone, at the stack's shapes (batch 512, 4 heads of 32,
+    4 positions), as the model computes it (scaled_dot_product_attention) against the explicit softmax(q kᵀ) v:
+    at 4 positions a fused kernel's tiles are mostly empty."""
+    sequences = runs * grokbench.make(TASK).budget.batch_size
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+    q, k, v = (
+        torch.randn(sequences, 4, SEQUENCE_LENGTH, 32, device=device, dtype=dtype, requires_grad=True) for _ in range(3)
+    )
+
+    def explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+        scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+        if causal:
+            scores = scores.masked_fill(torch.ones(4, 4, dtype=torch.bool, device=device).triu(1), float("-inf"))
+        return scores.softmax(-1) @ v
+
+    with torch.no_grad(), matmul_precision(precision):
+        difference = (_attend(q, k, v, causal=True) - explicit(q, k, v, causal=True)).abs().max().item()
+    print(f"the two attentions differ by at most {difference:.2e}")
+    for name, attend in (("scaled_dot_product_attention", _attend), ("explicit softmax(q k^T) v", explicit)):
+
+        def both(attend: Callable[..., torch.Tensor] = attend) -> None:
+            (attend(q, k, v, causal=True).sum() + attend(q[:, :, -1:], k, v, causal=False).sum()).backward()
+
+        with matmul_precision(precision):
+            rate = updates_per_second(both, device, seconds=1.0)
+        print(
+            f"attention of {sequences:,} sequences, causal and last position, forward and backward, "
+            f"{precision}: {name}: {1e3 / rate:.3f} ms"
+        )
 
 
 def main() -> None:
@@ -56,6 +92,7 @@ def main() -> None:
         f"{args.updates} updates profiled, torch {torch.__version__}"
     )
     print(profiler.key_averages().table(sort_by=sort, row_limit=args.top, max_name_column_width=60))
+    attention_alternatives(device, args.runs, args.precision)
 
 
 if __name__ == "__main__":
