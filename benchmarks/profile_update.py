@@ -18,9 +18,10 @@ from bench_training import TASK, stack_of, sync, updates_per_second
 from torch.profiler import ProfilerActivity, profile
 
 import grokbench
+from grokbench.devices import default_device
 from grokbench.harness import matmul_precision
 from grokbench.methods import DEFAULT_METHOD, load_method
-from grokbench.model import SEQUENCE_LENGTH, _attend
+from grokbench.model import SEQUENCE_LENGTH, ModelConfig, _attend
 
 
 def attention_alternatives(device: torch.device, runs: int, precision: str) -> None:
@@ -29,14 +30,15 @@ def attention_alternatives(device: torch.device, runs: int, precision: str) -> N
     at 4 positions a fused kernel's tiles are mostly empty."""
     sequences = runs * grokbench.make(TASK).budget.batch_size
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
-    q, k, v = (
-        torch.randn(sequences, 4, SEQUENCE_LENGTH, 32, device=device, dtype=dtype, requires_grad=True) for _ in range(3)
-    )
+    config = ModelConfig(vocab_size=99, num_symbols=97)  # the reference model's heads and width
+    shape = (sequences, config.heads, SEQUENCE_LENGTH, config.width // config.heads)
+    q, k, v = (torch.randn(shape, device=device, dtype=dtype, requires_grad=True) for _ in range(3))
+    future = torch.ones(SEQUENCE_LENGTH, SEQUENCE_LENGTH, dtype=torch.bool, device=device).triu(1)
 
     def explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
         if causal:
-            scores = scores.masked_fill(torch.ones(4, 4, dtype=torch.bool, device=device).triu(1), float("-inf"))
+            scores = scores.masked_fill(future, float("-inf"))
         return scores.softmax(-1) @ v
 
     with torch.no_grad(), matmul_precision(precision):
@@ -57,7 +59,7 @@ def attention_alternatives(device: torch.device, runs: int, precision: str) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default=str(default_device()))
     parser.add_argument("--runs", type=int, default=64)
     parser.add_argument("--precision", default="float32", choices=("float32", "tf32", "bfloat16"))
     parser.add_argument("--updates", type=int, default=10, help="Updates profiled, after 5 untimed ones.")
