@@ -8,7 +8,8 @@ case, and the arithmetic rate from torch's FLOP count of one update.
     python benchmarks/bench_training.py                       # CPU, or CUDA when present
     python benchmarks/bench_training.py --device cuda --runs 1 8 64 256 1024
 
-On a GPU the harness runs with CUDA graphs (the default) and, in float32, also without them;
+On a GPU the harness runs with CUDA graphs (the default) and, in float32, also without them and
+with the attention computed by the fused kernels instead of broadcast products;
 every precision (float32, tf32, bfloat16) is measured for the plain loop and the harness. Then,
 for the baselines whose update is not elementwise or that draw random numbers (one optimizer
 per run, per-run random streams), float32 at ``--baseline-runs``.
@@ -17,10 +18,11 @@ per run, per-run random streams), float32 at ``--baseline-runs``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +31,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import grokbench
+from grokbench import model as grokbench_model
 from grokbench.devices import default_device, hardware
 from grokbench.harness import _Stack, autocast, matmul_precision
 from grokbench.methods import BASELINES, DEFAULT_METHOD, Method, load_method
@@ -88,6 +91,18 @@ def updates_per_second(update: Callable[[], None], device: torch.device, seconds
         if elapsed >= seconds:
             return calls / elapsed
         batch = min(2 * batch, 64)
+
+
+@contextlib.contextmanager
+def fused_attention() -> Iterator[None]:
+    """The model's attention by scaled_dot_product_attention on every device, as before broadcast products
+    replaced it on a GPU (``grokbench.model.BROADCAST_ATTENTION_DEVICES``)."""
+    devices = set(grokbench_model.BROADCAST_ATTENTION_DEVICES)
+    grokbench_model.BROADCAST_ATTENTION_DEVICES.clear()
+    try:
+        yield
+    finally:
+        grokbench_model.BROADCAST_ATTENTION_DEVICES.update(devices)
 
 
 def plain_loop(task: grokbench.Task, device: torch.device, precision: str, seconds: float) -> float:
@@ -188,6 +203,13 @@ def main() -> None:
                 runs,
                 lambda r=runs: harness(task, device, r, reference, seconds, precision="float32", cuda_graphs=False),
             )
+            with fused_attention():
+                measure(
+                    "harness, fused attention",
+                    "float32",
+                    runs,
+                    lambda r=runs: harness(task, device, r, reference, seconds, precision="float32"),
+                )
     for file in PER_RUN_BASELINES:
         method = load_method(BASELINES / file)
         for runs in args.baseline_runs:

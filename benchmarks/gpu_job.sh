@@ -90,7 +90,7 @@ measure)
         timeout 90 python3 benchmarks/profile_update.py --device "$device" --runs "$r" >> "$out/profile.txt" 2>&1
     done
     log "profile: exit $? at ${SECONDS}s"
-    python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py \
+    python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py tests/test_model.py \
         -k "cuda or graph or deterministic or stacked_runs_follow" > "$out/tests.log" 2>&1
     log "tests: exit $? at ${SECONDS}s"
     python3 benchmarks/bench_training.py --device "$device" --runs "${runs[@]}" --baseline-runs "${baseline_runs[@]}" \

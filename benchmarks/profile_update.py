@@ -3,7 +3,7 @@
 On the H200 the stacked update stopped scaling at about 64 runs (docs/benchmarks.md), at a rate
 that TF32 barely changed: the matrix products are not what bounds it. This names what does,
 by operator and by kernel, for the reference recipe on Z97-add-0.5 at batch 512, and times the
-model's attention alone against an explicit one (a suspect: fused kernels at 4 positions).
+model's attention alone, computed three ways (a suspect: fused kernels at 4 positions).
 
     python benchmarks/profile_update.py --device cuda --runs 64 --precision float32
 """
@@ -21,13 +21,14 @@ import grokbench
 from grokbench.devices import default_device
 from grokbench.harness import matmul_precision
 from grokbench.methods import DEFAULT_METHOD, load_method
-from grokbench.model import SEQUENCE_LENGTH, ModelConfig, _attend
+from grokbench.model import SEQUENCE_LENGTH, ModelConfig, _attend_broadcast, _attend_fused
 
 
 def attention_alternatives(device: torch.device, runs: int, precision: str) -> None:
     """Forward and backward of the model's attention alone, at the stack's shapes (batch 512, 4 heads of 32,
-    4 positions), as the model computes it (scaled_dot_product_attention) against the explicit softmax(q kᵀ) v:
-    at 4 positions a fused kernel's tiles are mostly empty."""
+    4 positions), computed each way: as broadcast products and sums, by scaled_dot_product_attention (fused
+    kernels, whose tiles are mostly empty at 4 positions) and as the explicit softmax(q kᵀ) v (a batched
+    product of 4×32 matrices); the model computes the first on the devices of BROADCAST_ATTENTION_DEVICES."""
     sequences = runs * grokbench.make(TASK).budget.batch_size
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     config = ModelConfig(vocab_size=99, num_symbols=97)  # the reference model's heads and width
@@ -41,10 +42,17 @@ def attention_alternatives(device: torch.device, runs: int, precision: str) -> N
             scores = scores.masked_fill(future, float("-inf"))
         return scores.softmax(-1) @ v
 
+    ways = {
+        "broadcast products and sums": _attend_broadcast,
+        "scaled_dot_product_attention": _attend_fused,
+        "explicit softmax(q k^T) v": explicit,
+    }
     with torch.no_grad(), matmul_precision(precision):
-        difference = (_attend(q, k, v, causal=True) - explicit(q, k, v, causal=True)).abs().max().item()
-    print(f"the two attentions differ by at most {difference:.2e}")
-    for name, attend in (("scaled_dot_product_attention", _attend), ("explicit softmax(q k^T) v", explicit)):
+        fused = _attend_fused(q, k, v, causal=True)
+        for name in ("broadcast products and sums", "explicit softmax(q k^T) v"):
+            difference = (ways[name](q, k, v, causal=True) - fused).abs().max().item()
+            print(f"{name} differs from scaled_dot_product_attention by at most {difference:.2e}")
+    for name, attend in ways.items():
 
         def both(attend: Callable[..., torch.Tensor] = attend) -> None:
             (attend(q, k, v, causal=True).sum() + attend(q[:, :, -1:], k, v, causal=False).sum()).backward()

@@ -216,13 +216,48 @@ failed with "invalid argument"), so a larger batch goes through in pieces. Each 
 so the pieces compute exactly what one call would."""
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
-    """Scaled dot-product attention of ``(B, heads, T, d / heads)`` sequences, ATTENTION_BATCH at a time."""
+BROADCAST_ATTENTION_DEVICES = {"cuda"}
+"""Device types whose attention is computed as broadcast products and sums (``_attend_broadcast``)
+instead of by ``scaled_dot_product_attention``. At 4 positions and 32 dimensions a head is a 4×4
+score matrix, so the fused kernels, tiled for sequences of 64 and more, spend their blocks mostly
+empty, one (sequence, head) per block; broadcast products make a few large elementwise kernels
+instead. On the H200, with the fused kernels, the stacked update stopped scaling at about 0.44 ms
+per run-update (docs/benchmarks.md); ``benchmarks/profile_update.py`` times both, and
+``benchmarks/bench_training.py`` the harness with each. The CPU keeps the fused kernel, so that its
+numbers stay those of the runs it has stored, and a saved stack resumes on it exactly."""
+
+
+@functools.lru_cache
+def _future(device: torch.device) -> torch.Tensor:
+    """``(4, 4)``: True where a key comes after the query (masked in causal attention); kept per device."""
+    return torch.ones(SEQUENCE_LENGTH, SEQUENCE_LENGTH, dtype=torch.bool, device=device).triu(1)
+
+
+def _attend_broadcast(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    """softmax(q kᵀ / √d_k) v of ``(B, heads, T, d_k)`` sequences as broadcast products and sums, computed in
+    float32 (as the fused kernels accumulate) and returned in the inputs' precision."""
+    dtype = q.dtype
+    q, k, v = q.float(), k.float(), v.float()
+    scores = ((q * q.shape[-1] ** -0.5).unsqueeze(-2) * k.unsqueeze(-3)).sum(-1)  # (B, heads, T_q, T_k)
+    if causal:
+        scores = scores.masked_fill(_future(q.device), float("-inf"))
+    return (scores.softmax(-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2).to(dtype)
+
+
+def _attend_fused(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    """``scaled_dot_product_attention`` of ``(B, heads, T, d_k)`` sequences, ATTENTION_BATCH at a time."""
     with sdpa_kernel(ATTENTION_BACKENDS):
         if q.shape[0] <= ATTENTION_BATCH:
             return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         pieces = zip(q.split(ATTENTION_BATCH), k.split(ATTENTION_BATCH), v.split(ATTENTION_BATCH), strict=True)
         return torch.cat([F.scaled_dot_product_attention(*piece, is_causal=causal) for piece in pieces])
+
+
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
+    """Scaled dot-product attention of ``(B, heads, T, d_k)`` sequences: broadcast on the device types of
+    ``BROADCAST_ATTENTION_DEVICES``, fused elsewhere."""
+    attend = _attend_broadcast if q.device.type in BROADCAST_ATTENTION_DEVICES else _attend_fused
+    return attend(q, k, v, causal)
 
 
 def _attention(h: torch.Tensor, p: dict[str, torch.Tensor], config: ModelConfig, last: bool) -> torch.Tensor:

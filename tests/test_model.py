@@ -147,6 +147,36 @@ def test_attention_in_pieces_computes_what_one_call_computes(monkeypatch, model)
     assert torch.equal(forward(params, tokens, config), whole)
 
 
+@pytest.mark.parametrize(
+    "device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))]
+)
+@pytest.mark.parametrize("causal", [True, False])
+def test_broadcast_attention_computes_the_fused_one(device, causal):
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(64, 4, SEQUENCE_LENGTH, 32, generator=generator).to(device) for _ in range(3))
+    if not causal:  # as in the last block: the "=" position's query only
+        q = q[:, :, -1:]
+    fused = grokbench.model._attend_fused(q, k, v, causal)
+    torch.testing.assert_close(grokbench.model._attend_broadcast(q, k, v, causal), fused, rtol=1e-5, atol=1e-6)
+    halves = [t.bfloat16() for t in (q, k, v)]
+    assert grokbench.model._attend_broadcast(*halves, causal).dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_the_model_with_broadcast_attention_is_the_same_model(monkeypatch, model):
+    # The attention a GPU computes (BROADCAST_ATTENTION_DEVICES), here on the CPU: the same logits to rounding,
+    # and each run's logits its own.
+    config = ModelConfig(vocab_size=99, num_symbols=97, architecture=MODELS[model])
+    runs = [init_parameters(config, seed) for seed in (0, 1)]
+    stacked = {k: torch.stack([r[k] for r in runs]) for k in runs[0]}
+    tokens = torch.randint(0, 97, (2, 16, SEQUENCE_LENGTH), generator=torch.Generator().manual_seed(0))
+    fused = forward(stacked, tokens, config)
+    monkeypatch.setattr(grokbench.model, "BROADCAST_ATTENTION_DEVICES", {"cpu"})
+    broadcast = forward(stacked, tokens, config)
+    torch.testing.assert_close(broadcast, fused, rtol=1e-4, atol=1e-5)
+    assert torch.equal(forward({k: v[1:] for k, v in stacked.items()}, tokens[1:], config), broadcast[1:])
+
+
 def test_each_ablation_variant_is_one_change_from_the_reference():
     fields = ("norm", "positions", "activation", "bias", "init")
     for model in MODELS.values():
