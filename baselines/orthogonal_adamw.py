@@ -2,27 +2,32 @@
 tensor is projected orthogonal to its weight tensor, then rescaled to the gradient's norm,
 before the reference AdamW step.
 
-The projection uses whole-tensor norms, so the update is not elementwise: grokbench detects
-this (the optimizer is not one of torch's elementwise classes) and gives each run of a stack
-its own optimizer, over its parameters in their natural shapes. The projection reads no number
-back from the tensors, so on a GPU the step never waits for the device.
+The projection uses whole-tensor norms, so the update is not elementwise; it is per run, though:
+``STACKED = True`` gives one optimizer the stack's tensors, whose leading dimension is the run,
+and every norm and product here is taken over each run's own slice (dimensions 1 and up), so a
+stack of runs takes one step, not one per run, and each run's update is the one it has alone
+(the harness verifies that). The projection reads no number back from the tensors, so on a GPU
+the step never waits for the device.
 """
 
 import torch
 
 NAME = "⊥AdamW"
+STACKED = True
 HYPERPARAMETERS = {"lr": 1e-3, "weight_decay": 1.0, "betas": [0.9, 0.98]}
 
 
 def orthogonalize(grad: torch.Tensor, weight: torch.Tensor) -> None:
-    """Replace ``grad`` by its component orthogonal to ``weight``, at ``grad``'s norm.
+    """Replace each run's ``grad`` by its component orthogonal to the run's ``weight``, at ``grad``'s norm.
 
-    A tensor whose weights are all zero keeps its gradient (its projection coefficient is 0).
+    ``grad`` and ``weight`` are ``(runs, *shape)``. A run whose weights are all zero keeps its
+    gradient (its projection coefficient is 0).
     """
-    weight_norm2 = (weight * weight).sum().clamp_min(torch.finfo(weight.dtype).tiny)
-    grad_norm = grad.norm()
-    grad.sub_(weight * ((grad * weight).sum() / weight_norm2))
-    grad.mul_(grad_norm / (grad.norm() + 1e-30))
+    per_run = {"dim": tuple(range(1, grad.dim())), "keepdim": True}
+    weight_norm2 = (weight * weight).sum(**per_run).clamp_min(torch.finfo(weight.dtype).tiny)
+    grad_norm = torch.linalg.vector_norm(grad, **per_run)
+    grad.sub_(weight * ((grad * weight).sum(**per_run) / weight_norm2))
+    grad.mul_(grad_norm / (torch.linalg.vector_norm(grad, **per_run) + 1e-30))
 
 
 class OrthogonalAdamW(torch.optim.AdamW):

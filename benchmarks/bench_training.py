@@ -39,7 +39,8 @@ from grokbench.model import sinusoidal_positions
 
 TASK = "Z97-add-0.5"
 PER_RUN_BASELINES = ("orthogonal_adamw.py", "adam_update_noise.py", "adam_dropout.py", "adam_weight_noise.py")
-"""Baselines that exercise per-run optimizers (not elementwise) and per-run random streams."""
+"""Baselines whose update is not elementwise (⊥AdamW: per-run norms, one step per stack) or that draw random
+numbers (per-run optimizers and random streams)."""
 
 
 class Block(nn.Module):

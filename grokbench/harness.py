@@ -10,8 +10,9 @@ decisions are ``results.ending_status``.
 
 Runs of one operation (any seeds, any fractions) are stacked, whatever the method: every
 parameter gets a leading run dimension, forward and backward passes are batched over the
-stack, and the update is exact: an elementwise optimizer updates the whole stack, any other
-gets one instance per run over views of the stack in their natural shapes. Random numbers
+stack, and the update is exact: an elementwise optimizer (or one declared to keep each run's
+update to its own slice) updates the whole stack, any other gets one instance per run over
+views of the stack in their natural shapes. Random numbers
 (dropout, weight noise, update noise) come from per-run streams seeded from the run's seed, so
 a run follows the same trajectory stacked or alone. A run leaves the stack when it finishes:
 its budget is spent, it reached 100% validation and 99% training accuracy (early stop), or its
@@ -125,13 +126,14 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
 class _Stack:
     """R runs of one operation trained as one computation.
 
-    Parameters and gradients are stacked tensors with a leading run dimension. Forward and
-    backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
-    pass keeps activations in cache). An elementwise optimizer then updates the whole stack in
-    one step; any other optimizer gets one instance per run, over views of the stacked tensors
-    in their natural shapes, stepped in turn — only the optimizer step loops over runs. Every
-    random number is drawn from the run's own stream, so a run follows the same trajectory
-    stacked or alone.
+        Parameters and gradients are stacked tensors with a leading run dimension. Forward and
+        backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
+        pass keeps activations in cache). An optimizer that updates stacks (``Method.updates_stacks``:
+    elementwise, or declared) then updates the whole stack in
+        one step; any other optimizer gets one instance per run, over views of the stacked tensors
+        in their natural shapes, stepped in turn — only the optimizer step loops over runs. Every
+        random number is drawn from the run's own stream, so a run follows the same trajectory
+        stacked or alone.
     """
 
     def __init__(
@@ -190,10 +192,10 @@ class _Stack:
         ]
         self._point_views()
         first_optimizer = method.optimizer(self.runs.views[0])
-        self.elementwise = method.is_elementwise(first_optimizer)
-        if self.elementwise:
-            if method.elementwise:  # declared: checked, since a false claim would couple the stacked runs
-                _verify_elementwise(method, params)
+        self.stacked_update = method.updates_stacks(first_optimizer)
+        if self.stacked_update:
+            if method.declaration:  # declared: checked, since a false claim would couple the stacked runs
+                _verify_stacked(method, params)
             self.runs.views = []
             self._build_stacked_optimizer()
         else:
@@ -222,7 +224,7 @@ class _Stack:
             self.optimizer.state[param] = param_state
 
     def _optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.optimizer] if self.elementwise else self.runs.optimizers
+        return [self.optimizer] if self.stacked_update else self.runs.optimizers
 
     def _set_mode(self, mode: str) -> None:
         """``eval`` or ``train`` mode for optimizers that have them (schedule-free's averaged weights)."""
@@ -236,7 +238,7 @@ class _Stack:
         old = list(self.runs.params.values())
         self.runs = self.runs.select(keep)
         self._graph = None  # captured for the old shapes
-        if self.elementwise:
+        if self.stacked_update:
             self._build_stacked_optimizer([_select_state(self.optimizer.state[p], p, keep, self.method) for p in old])
             return
         self._point_views()  # the optimizers keep their views, and so their state, now over the new stack
@@ -386,20 +388,24 @@ class _Stack:
 
 
 def _select_state(state: dict[str, Any], param: torch.Tensor, keep: list[int], method: Method) -> dict[str, Any]:
-    """An elementwise optimizer's state for one stacked parameter, for the runs ``keep``.
+    """The state of an optimizer of whole stacks for one stacked parameter, for the runs ``keep``.
 
-    Elementwise means each entry is per element (shaped like the parameter: sliced with it) or
-    shared by the stack (a number or 0-d tensor, such as the step count, the same for every
-    run); anything else shows the update is not elementwise, which is refused rather than mixed.
+    Each entry is per element (shaped like the parameter), per run (a tensor of the parameter's
+    dimensions whose leading one is the run, such as a per-run norm kept as ``(R, 1, 1)``), both
+    sliced with it, or shared by the stack (a number or 0-d tensor, such as the step count, the
+    same for every run); anything else shows that the update does not keep runs apart, which is
+    refused rather than mixed.
     """
     kept = {}
     for name, value in state.items():
-        if torch.is_tensor(value) and value.shape == param.shape:
+        if torch.is_tensor(value) and value.dim() == param.dim() and value.shape[0] == param.shape[0]:
             kept[name] = value[keep].clone()
         elif torch.is_tensor(value) and value.dim() > 0:
+            fix = f"Remove {method.declaration}" if method.declaration else "Declare ELEMENTWISE = False"
             raise MethodError(
                 f"The optimizer of {method.source} keeps state {name!r} of shape {tuple(value.shape)} for a parameter "
-                f"of shape {tuple(param.shape)}: its update is not elementwise. Declare ELEMENTWISE = False."
+                f"of shape {tuple(param.shape)}: neither per element nor per run, so its update does not keep the "
+                f"stacked runs apart. {fix}, so that each run gets its own optimizer."
             )
         else:
             kept[name] = value
@@ -413,11 +419,11 @@ def _named(tensor: torch.Tensor, name: str) -> torch.Tensor:
 
 
 PROBE_STEPS = 3
-"""Updates of the probe that verifies a declared elementwise update."""
+"""Updates of the probe that verifies a declared update of whole stacks."""
 
 
-def _verify_elementwise(method: Method, params: dict[str, torch.Tensor]) -> None:
-    """Refuse a declared elementwise method whose optimizer updates two stacked runs unlike each alone.
+def _verify_stacked(method: Method, params: dict[str, torch.Tensor]) -> None:
+    """Refuse a method declared to update whole stacks whose optimizer updates two stacked runs unlike each alone.
 
     The probe: two runs of random values of the model's shapes, each pushed ``PROBE_STEPS``
     times along its own fixed random gradient (the second's a hundred times the first's, so
@@ -447,10 +453,10 @@ def _verify_elementwise(method: Method, params: dict[str, torch.Tensor]) -> None
         gap = float((moved - moved_alone).abs().max())
         if gap > 1e-4 * float(moved_alone.abs().max()):
             raise MethodError(
-                f"{method.source} declares ELEMENTWISE = True, but its optimizer updates two stacked runs unlike each "
-                f"run alone (parameter {name}, by up to {gap:.3g} after {PROBE_STEPS} updates): something in its "
-                "update is shared across the whole tensor (a global step size, a norm). Remove ELEMENTWISE = True, "
-                "so that each run gets its own optimizer."
+                f"{method.source} declares {method.declaration}, but its optimizer updates two stacked runs unlike "
+                f"each run alone (parameter {name}, by up to {gap:.3g} after {PROBE_STEPS} updates): something in its "
+                "update is shared across the whole tensor (a global step size, a norm over every run). Remove "
+                f"{method.declaration}, so that each run gets its own optimizer."
             )
 
 

@@ -18,10 +18,11 @@ required field of ``CONTRACT``) and:
 Its other fields (``CONTRACT``, listed at the end of this docstring) are optional and say
 what the harness must know about the method.
 
-A declared ``ELEMENTWISE = True`` is verified when a stack is built: the optimizer updates two
-stacked probe runs (random values and gradients, of the model's shapes, the second's gradients
-a hundred times larger) for three steps, and each run alone; an update that couples the runs
-(a step size shared over all elements, as Prodigy's) is refused with an error saying so.
+A declared ``ELEMENTWISE = True`` or ``STACKED = True`` is verified when a stack is built: the
+optimizer updates two stacked probe runs (random values and gradients, of the model's shapes,
+the second's gradients a hundred times larger) for three steps, and each run alone; an update
+that couples the runs (a step size shared over all elements, as Prodigy's, or a norm taken over
+the whole stacked tensor) is refused with an error saying so.
 
 Dropout and weight noise draw from per-run generators seeded from the run's seed. Each run
 also has its own state of torch's global generator, seeded from its seed and swapped in around
@@ -131,6 +132,16 @@ CONTRACT = (
         "run, over its parameters in their natural shapes (views of the stack). Undeclared: true for "
         "torch's own elementwise optimizers (SGD, Adam, AdamW, ...), false otherwise.",
     ),
+    ContractField(
+        "STACKED",
+        "a bool",
+        lambda v: isinstance(v, bool),
+        None,
+        "True: an update that is not elementwise (norms, projections) but keeps each run's to its own slice "
+        "of the stack: one optimizer updates a whole stack, every tensor's leading dimension being the run, and "
+        "its reductions run over the other dimensions; verified as a declared ELEMENTWISE = True is. "
+        "Undeclared: as ELEMENTWISE says.",
+    ),
     ContractField("DROPOUT", "a float", _number, 0.0, "Residual dropout probability of the model."),
     ContractField(
         "WEIGHT_NOISE",
@@ -185,6 +196,8 @@ class Method:
     """Keyword arguments of ``make_optimizer``."""
     elementwise: bool | None = None
     """Declared elementwise update, or None to detect it from the optimizer's class."""
+    stacked: bool | None = None
+    """Declared update of a whole stack at once (each run's on its own slice), or None: as ``elementwise`` says."""
     dropout: float = 0.0
     """Residual dropout probability."""
     weight_noise: float = 0.0
@@ -233,13 +246,23 @@ class Method:
             )
         return optimizer
 
-    def is_elementwise(self, optimizer: torch.optim.Optimizer) -> bool:
-        """Declared, or detected from ``optimizer``, the method's optimizer built for one run."""
+    def updates_stacks(self, optimizer: torch.optim.Optimizer) -> bool:
+        """Whether one optimizer updates a whole stack (else one per run): declared, or detected from
+        ``optimizer``, the method's optimizer built for one run."""
+        if self.stacked is not None:
+            return self.stacked
         if self.elementwise is not None:
             return self.elementwise
         import torch
 
         return type(optimizer) in tuple(getattr(torch.optim, name) for name in ELEMENTWISE_OPTIMIZERS)
+
+    @property
+    def declaration(self) -> str | None:
+        """The method file's declaration that one optimizer updates a whole stack, as written, or None."""
+        if self.stacked:
+            return "STACKED = True"
+        return "ELEMENTWISE = True" if self.elementwise and self.stacked is None else None
 
 
 def _syntax_error(path: Path, exc: SyntaxError) -> MethodError:
@@ -369,11 +392,17 @@ def _method(fields: Any, make_optimizer: Callable[..., torch.optim.Optimizer], p
             shown = f"{value!r}" if value is not REQUIRED else "missing"
             raise MethodError(f"{spec.name} in {path} must be {spec.expected}, not {shown}.")
         values[spec.name] = value
+    if values["ELEMENTWISE"] and values["STACKED"] is False:
+        raise MethodError(
+            f"{path} declares ELEMENTWISE = True and STACKED = False: an elementwise update is one of a whole "
+            "stack. Remove one of the two."
+        )
     return Method(
         name=values["NAME"] or path.stem,
         make_optimizer=make_optimizer,
         hyperparameters=values["HYPERPARAMETERS"],
         elementwise=values["ELEMENTWISE"],
+        stacked=values["STACKED"],
         dropout=float(values["DROPOUT"]),
         weight_noise=float(values["WEIGHT_NOISE"]),
         batch_size=values["BATCH_SIZE"],

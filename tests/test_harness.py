@@ -188,11 +188,45 @@ def test_a_false_elementwise_declaration_is_refused(method_file):
         )
         + r"\(parameter [\w.]+, by up to \S+ after 3 updates\): something in its update is shared across the whole "
         + re.escape(
-            "tensor (a global step size, a norm). Remove ELEMENTWISE = True, so that each run gets its own optimizer."
+            "tensor (a global step size, a norm over every run). Remove ELEMENTWISE = True, so that each run gets its "
+            "own optimizer."
         )
     )
     with pytest.raises(MethodError, match=f"^{message}$"):
         _Stack([(grokbench.make("Z97-add-0.3"), 0)], load_method(path), torch.device("cpu"), "float32")
+
+
+WHOLE_STACK_NORMS = """
+import torch
+STACKED = True  # a false claim: the norms below are taken over every run of the stack at once
+HYPERPARAMETERS = {"lr": 1e-3}
+
+class NormalizedAdam(torch.optim.Adam):
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad.div_(p.grad.norm() + 1e-12)
+        return super().step(closure)
+
+def make_optimizer(params, lr):
+    return NormalizedAdam(params, lr=lr)
+"""
+
+
+def test_a_false_stacked_declaration_is_refused(method_file):
+    path = method_file(WHOLE_STACK_NORMS)
+    message = re.escape(f"{path} declares STACKED = True, but its optimizer updates two stacked runs unlike each run")
+    with pytest.raises(MethodError, match=f"^{message}"):
+        _Stack([(grokbench.make("Z97-add-0.3"), 0)], load_method(path), torch.device("cpu"), "float32")
+
+
+def test_orthogonal_adamw_updates_a_stack_in_one_step_as_each_run_alone():
+    # Its projection is per run (STACKED = True): one optimizer for the stack, verified when the stack is built.
+    method = load_method(BASELINES / "orthogonal_adamw.py")
+    task = grokbench.make("Z97-add-0.05")
+    stack = _Stack([(task, 0), (task, 1)], method, torch.device("cpu"), "float32", runs_per_pass=2)
+    assert stack.stacked_update and len(stack._optimizers()) == 1
 
 
 def test_an_elementwise_claim_refuted_by_the_optimizer_state_is_an_error(method_file):
@@ -220,7 +254,8 @@ def test_an_elementwise_claim_refuted_by_the_optimizer_state_is_an_error(method_
     stack.step(0, 10)
     message = (
         f"The optimizer of {path} keeps state 'row_norm' of shape (2, 99) for a parameter of shape (2, 99, 128): "
-        "its update is not elementwise. Declare ELEMENTWISE = False."
+        "neither per element nor per run, so its update does not keep the stacked runs apart. Remove ELEMENTWISE = "
+        "True, so that each run gets its own optimizer."
     )
     with pytest.raises(MethodError, match=re.escape(message)):
         stack.keep_only([1])
@@ -284,7 +319,7 @@ def test_non_elementwise_update_is_detected_and_sees_natural_shapes(method_file)
             """,
         )
     )
-    assert not method.is_elementwise(method.optimizer([torch.zeros(2, 2, requires_grad=True)]))
+    assert not method.updates_stacks(method.optimizer([torch.zeros(2, 2, requires_grad=True)]))
     task = grokbench.make("Z97-add-0.3", max_steps=20)
     together = train(task, method, [0, 1], device="cpu")
     alone = train(task, method, [1], device="cpu")[0]

@@ -33,6 +33,15 @@ from grokbench.methods import (
             "ELEMENTWISE in {path} must be a bool, not 1.",
         ),
         (
+            "HYPERPARAMETERS = {}\nSTACKED = 'yes'\ndef make_optimizer(params):\n    pass\n",
+            "STACKED in {path} must be a bool, not 'yes'.",
+        ),
+        (
+            "HYPERPARAMETERS = {}\nELEMENTWISE = True\nSTACKED = False\ndef make_optimizer(params):\n    pass\n",
+            "{path} declares ELEMENTWISE = True and STACKED = False: an elementwise update is one of a whole stack. "
+            "Remove one of the two.",
+        ),
+        (
             "HYPERPARAMETERS = {'f': {1, 2}}\ndef make_optimizer(params, f):\n    pass\n",
             "HYPERPARAMETERS in {path} must be a JSON-serializable dict, not {{'f': {{1, 2}}}}.",
         ),
