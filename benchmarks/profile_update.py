@@ -21,7 +21,7 @@ import grokbench
 from grokbench.devices import default_device
 from grokbench.harness import matmul_precision
 from grokbench.methods import DEFAULT_METHOD, load_method
-from grokbench.model import SEQUENCE_LENGTH, ModelConfig, _attend_broadcast, _attend_fused
+from grokbench.model import SEQUENCE_LENGTH, ModelConfig, _attend_broadcast, _attend_fused, _future
 
 
 def attention_alternatives(device: torch.device, runs: int, precision: str) -> None:
@@ -34,12 +34,11 @@ def attention_alternatives(device: torch.device, runs: int, precision: str) -> N
     config = ModelConfig(vocab_size=99, num_symbols=97)  # the reference model's heads and width
     shape = (sequences, config.heads, SEQUENCE_LENGTH, config.width // config.heads)
     q, k, v = (torch.randn(shape, device=device, dtype=dtype, requires_grad=True) for _ in range(3))
-    future = torch.ones(SEQUENCE_LENGTH, SEQUENCE_LENGTH, dtype=torch.bool, device=device).triu(1)
 
     def explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool) -> torch.Tensor:
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
         if causal:
-            scores = scores.masked_fill(future, float("-inf"))
+            scores = scores.masked_fill(_future(device), float("-inf"))
         return scores.softmax(-1) @ v
 
     ways = {

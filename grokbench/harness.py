@@ -126,14 +126,14 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
 class _Stack:
     """R runs of one operation trained as one computation.
 
-        Parameters and gradients are stacked tensors with a leading run dimension. Forward and
-        backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
-        pass keeps activations in cache). An optimizer that updates stacks (``Method.updates_stacks``:
-    elementwise, or declared) then updates the whole stack in
-        one step; any other optimizer gets one instance per run, over views of the stacked tensors
-        in their natural shapes, stepped in turn — only the optimizer step loops over runs. Every
-        random number is drawn from the run's own stream, so a run follows the same trajectory
-        stacked or alone.
+    Parameters and gradients are stacked tensors with a leading run dimension. Forward and
+    backward passes go ``runs_per_pass`` runs at a time (all of them on a GPU; on a CPU a small
+    pass keeps activations in cache). An optimizer that updates stacks (``Method.updates_stacks``:
+    elementwise, or declared to keep each run's update to its own slice) then updates the whole
+    stack in one step; any other optimizer gets one instance per run, over views of the stacked
+    tensors in their natural shapes, stepped in turn — only the optimizer step loops over runs.
+    Every random number is drawn from the run's own stream, so a run follows the same trajectory
+    stacked or alone.
     """
 
     def __init__(
