@@ -21,7 +21,9 @@
 # 15 MiB comes in parts (.part00, .part01, ...); one that does not fit in what comes back is
 # left behind, and the job says so in job.txt.
 # A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
-# stack finishes within one call or its state comes back. DEVICE=cpu makes a dry run on a CPU.
+# stack finishes within one call or its state comes back and fits in what the next call carries
+# (CARRY_MIB, default 64 MiB, with the checkout; a state that would not is not brought back, and
+# job.txt says so). DEVICE=cpu makes a dry run on a CPU.
 # Parts chain in one call under one deadline: `gpu_job.sh measure; DEADLINE_S=$((540 - SECONDS))
 # gpu_job.sh submit leaderboard`.
 set -uo pipefail
@@ -64,14 +66,26 @@ bring_back() {  # file, name: moved into $out as name, in 15 MiB parts where lar
     fi
     if ((parts == 1)); then mv "$1" "$out/$2"; else split -b 15M -d "$1" "$out/$2.part"; fi
 }
+carry_room() {  # bytes that a call of the lent machine (CARRY_MIB, 64, with the checkout) can carry beside this checkout
+    local tree
+    tree=$(du -sb --exclude='*.stacks' --exclude="$(basename "$out")" --exclude=.git --exclude=__pycache__ \
+        --exclude=.pytest_cache --exclude='*.sqlite-wal' --exclude='*.sqlite-shm' . | cut -f1)
+    echo $(((${CARRY_MIB:-64} << 20) - tree))
+}
 pack() {  # name, folders: their results into $out/name.tar.gz, the state of unfinished stacks apart
-    local name=$1 stacks=()
+    local name=$1 stacks=() size room
     shift
     tar czf "/tmp/$name.tar.gz" --exclude='*.stacks' "$@"
     bring_back "/tmp/$name.tar.gz" "$name.tar.gz" || log "THE RESULTS DID NOT COME BACK: pack fewer at a time"
     mapfile -t stacks < <(find "$@" -type d -name '*.stacks' -not -empty)
     ((${#stacks[@]})) || return 0
     tar czf /tmp/stacks.tar.gz "${stacks[@]}"
+    size=$(stat -c %s /tmp/stacks.tar.gz) room=$(carry_room)
+    if ((size > room)); then  # it could come back but not travel to the next call: no use bringing it
+        log "the unfinished stacks' state is $((size >> 20)) MiB, more than the next call can carry beside the" \
+            "checkout ($((room >> 20)) MiB), so they will start over: MAX_STACK sizes stacks whose state fits"
+        return 0
+    fi
     bring_back /tmp/stacks.tar.gz "$name-stacks.tar.gz" || log "so the unfinished stacks will start over"
 }
 ended() {  # what a training part's exit status means

@@ -13,14 +13,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def gpu_job(checkout: Path, out: Path, part: str, deadline_s: int) -> str:
-    """Run ``benchmarks/gpu_job.sh part`` in ``checkout`` on the CPU; its job.txt."""
-    env = os.environ | {
-        "DEVICE": "cpu",
-        "OUT": str(out),
-        "DEADLINE_S": str(deadline_s),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
+def gpu_job(checkout: Path, out: Path, part: str, deadline_s: int, **settings: str) -> str:
+    """Run ``benchmarks/gpu_job.sh part`` in ``checkout`` on the CPU, with more ``settings`` in its environment; its job.txt."""
+    env = (
+        os.environ
+        | settings
+        | {
+            "DEVICE": "cpu",
+            "OUT": str(out),
+            "DEADLINE_S": str(deadline_s),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+    )
     subprocess.run(["bash", "benchmarks/gpu_job.sh", *part.split()], cwd=checkout, env=env, check=True)
     return (out / "job.txt").read_text()
 
@@ -30,12 +34,17 @@ def unpack(out: Path, name: str, checkout: Path) -> None:
     subprocess.run(f"cat {out}/{name}* | tar xz", shell=True, cwd=checkout, check=True)
 
 
+def checkout(machine: Path) -> None:
+    """What the job needs of the repository, copied to ``machine``."""
+    for folder in ("grokbench", "baselines", "benchmarks"):
+        shutil.copytree(ROOT / folder, machine / folder, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 @pytest.mark.slow
 def test_a_part_stopped_at_its_deadline_comes_back_packed_and_resumes_on_a_fresh_machine(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     for machine in (first, second):
-        for folder in ("grokbench", "baselines", "benchmarks"):
-            shutil.copytree(ROOT / folder, machine / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        checkout(machine)
     stopped = gpu_job(first, tmp_path / "out1", "run smoke", deadline_s=12)
     assert "run smoke, at" in stopped and "stopped at the deadline" in stopped
     assert re.search(r"^[0-3] of 4 runs held in results/smoke/results.sqlite; [1-4] to train", stopped, re.MULTILINE)
@@ -48,3 +57,12 @@ def test_a_part_stopped_at_its_deadline_comes_back_packed_and_resumes_on_a_fresh
     with sqlite3.connect(second / "results" / "smoke" / "results.sqlite") as store:
         assert store.execute("SELECT COUNT(*), MIN(updates) FROM runs").fetchone() == (4, 200)
     assert len(list((tmp_path / "out2").iterdir())) <= 8
+
+
+@pytest.mark.slow
+def test_a_stopped_stack_whose_state_the_next_call_cannot_carry_is_not_brought_back(tmp_path):
+    checkout(tmp_path / "machine")
+    stopped = gpu_job(tmp_path / "machine", tmp_path / "out", "run smoke", deadline_s=12, CARRY_MIB="1")
+    assert "more than the next call can carry beside the checkout" in stopped
+    assert (tmp_path / "out" / "results.tar.gz").is_file()
+    assert not list((tmp_path / "out").glob("results-stacks.tar.gz*"))
