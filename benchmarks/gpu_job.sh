@@ -16,7 +16,8 @@
 # `timeout` 30 s later as a backstop): what finished is kept, the stack in training is saved,
 # and the same command, with the packed folders unpacked back in place, resumes where it
 # stopped: `cat results.tar.gz* | tar xz` (or leaderboard.tar.gz*) and, where the state of an
-# unfinished stack came back, `cat results-stacks.tar.gz* | tar xz`. Where the files would be too
+# unfinished stack came back, `cat results-stacks.tar.gz* | tar xz` (a store that grew here meanwhile:
+# unpack elsewhere and `grokbench merge <that store> --into <this one>`). Where the files would be too
 # many, the logs and tables go into one, logs.tar.gz. An archive larger than
 # 15 MiB comes in parts (.part00, .part01, ...); one that does not fit in what comes back is
 # left behind, and the job says so in job.txt.

@@ -539,6 +539,33 @@ def runs_command(store_path: str) -> None:
         click.echo(runs_table(store.results()))
 
 
+@main.command("merge")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--into",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The store the runs go into (made if missing).",
+)
+@friendly_errors
+def merge_command(sources: tuple[str, ...], target: str) -> None:
+    """Add to a store the runs of SOURCES (stores) that it lacks; a run it holds already stays as it is.
+
+    For the pieces of one sweep trained on several machines: a store that came back from a GPU
+    machine is merged into the one that kept growing here, so neither side's runs are lost.
+    """
+    from grokbench.store import Store
+
+    with Store(target) as into:
+        for source in sources:
+            if Path(source).resolve() == into.path.resolve():
+                raise click.ClickException(f"{source} is the store merged into: name another store after --into.")
+            with Store(source, read_only=True) as other:
+                added, held = into.add_missing(other)
+            click.echo(f"{source}: {added} run(s) added to {target}, {held} already there.")
+
+
 def _board_option(command):
     from grokbench.leaderboard import LEADERBOARD
 

@@ -115,6 +115,20 @@ class Store:
             self._connection.execute("PRAGMA synchronous=FULL")
             self._connection.execute(SCHEMA)
             self._connection.execute(CLAIMS)
+            self._forget_dead_claims()
+
+    def _forget_dead_claims(self) -> None:
+        """Drop the claims of this host's processes that no longer run (killed sweeps), so that a store
+        copied to another machine, where no process can tell whether they live, carries only live ones."""
+        host = socket.gethostname()
+        dead = [
+            (key, pid)
+            for key, pid in self._connection.execute("SELECT key, pid FROM claims WHERE host = ?", (host,))
+            if not _alive(pid)
+        ]
+        self._connection.executemany(
+            "DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?", [(k, host, p) for k, p in dead]
+        )
 
     def add(self, result: RunResult) -> bool:
         """Store a finished run; False (and nothing written) if its key is already stored."""
@@ -193,6 +207,13 @@ class Store:
             for method, record in rows
             if wanted is None or method in wanted
         ]
+
+    def add_missing(self, other: Store) -> tuple[int, int]:
+        """Store the runs of ``other`` that this store lacks: the pieces of one sweep, trained on several
+        machines, gathered into one store. A run both hold stays as this store has it. Returns how many
+        runs were added and how many were already here."""
+        added = sum(self.add(result) for result in other.results())
+        return added, len(other.keys()) - added
 
     def close(self) -> None:
         """Close the connection."""

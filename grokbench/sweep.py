@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grokbench import error
 from grokbench.architectures import REFERENCE, Architecture, get_model
 from grokbench.harness import ProgressCallback, ResultCallback, TrainingOptions, train_runs
 from grokbench.methods import Method
@@ -128,7 +129,7 @@ def run_sweep(
     """Train the missing runs of ``sweep``, storing each as it finishes; return the runs this call trained.
 
     Runs that another process has claimed are left to it: this call waits until they are stored
-    (or their process dies, and it claims them itself).
+    (or their process dies, and it claims them itself), or until ``deadline``.
     """
     keys = {(task.id, seed): key for (task, seed), key in zip(sweep.runs, sweep.keys, strict=True)}
     trained: list[RunResult] = []
@@ -159,5 +160,10 @@ def run_sweep(
         stored = store.keys()
         pending = [run for run in pending if keys[run[0].id, run[1]] not in stored]
         if pending and not mine:
+            if deadline is not None and time.time() >= deadline:
+                raise error.TimeLimit(
+                    f"Stopped at the time limit waiting for {len(pending)} run(s) that another process claimed "
+                    "(a store copied from another machine carries its claims): the runs finished here are kept."
+                )
             time.sleep(poll_s)
     return trained

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,3 +151,28 @@ def test_time_limit_is_refused_on_ray(tmp_path):
     assert "Error: --time-limit stops local training; on Ray, use the cluster's job time limit instead." in (
         result.output
     )
+
+
+def test_merge_adds_the_runs_a_store_lacks_and_keeps_those_it_holds(tmp_path, cli):
+    from grokbench.results import RunResult
+    from grokbench.store import Store
+
+    adamw, adam = (
+        [RunResult.from_dict(r) for r in json.loads(Path(f"leaderboard/submissions/{entry}/results.json").read_text())]
+        for entry in ("adamw", "adam")
+    )
+    here, came_back = tmp_path / "here.sqlite", tmp_path / "came-back.sqlite"
+    with Store(here) as store:
+        for result in adamw:
+            store.add(result)
+    with Store(came_back) as store:
+        for result in [adamw[1], *adam]:
+            store.add(result)
+    merged = cli("merge", str(came_back), "--into", str(here))
+    assert merged.returncode == 0, merged.stderr
+    assert merged.stdout == f"{came_back}: 2 run(s) added to {here}, 1 already there.\n"
+    with Store(here, read_only=True) as store:
+        assert [r.to_dict() for r in store.results()] == [r.to_dict() for r in [*adamw, *adam]]
+    again = cli("merge", str(here), "--into", str(here))
+    assert again.returncode == 1
+    assert f"{here} is the store merged into: name another store after --into." in again.stderr

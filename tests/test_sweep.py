@@ -102,6 +102,32 @@ def test_a_claim_left_by_a_killed_sweep_is_taken_over(tmp_path):
         assert result.seed == 0 and len(store.results()) == 1
 
 
+def test_opening_a_store_forgets_the_claims_of_dead_processes_of_this_host_only(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    claims = [("killed", socket.gethostname(), int(dead.stdout)), ("live", socket.gethostname(), os.getpid())]
+    claims.append(("elsewhere", "another-host", int(dead.stdout)))
+    with Store(tmp_path / "results.sqlite") as store:
+        store._connection.executemany("INSERT INTO claims (key, host, pid) VALUES (?, ?, ?)", claims)
+    with Store(tmp_path / "results.sqlite") as store:
+        assert sorted(store._connection.execute("SELECT key FROM claims")) == [("elsewhere",), ("live",)]
+
+
+def test_a_run_claimed_on_another_machine_is_waited_for_only_until_the_deadline(tmp_path):
+    method = load_method(DEFAULT_METHOD)
+    with Store(tmp_path / "results.sqlite") as store:
+        sweep = plan(method, ["Z97-add-0.5"], [0], store, max_steps=10)
+        store._connection.execute(
+            "INSERT INTO claims (key, host, pid) VALUES (?, ?, ?)", (json.dumps(sweep.keys[0]), "elsewhere", 1)
+        )
+        message = (
+            "Stopped at the time limit waiting for 1 run(s) that another process claimed "
+            "(a store copied from another machine carries its claims): the runs finished here are kept."
+        )
+        with pytest.raises(TimeLimit, match=re.escape(message)):
+            run_sweep(sweep, store, device="cpu", poll_s=0.1, deadline=time.time() + 1)
+        assert store.results() == []
+
+
 def test_diverged_runs_are_stored_and_the_sweep_goes_on(tmp_path):
     method_file = tmp_path / "explode.py"
     method_file.write_text(
