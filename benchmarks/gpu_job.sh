@@ -21,7 +21,7 @@
 # many, the logs and tables go into one, logs.tar.gz. An archive larger than
 # 15 MiB comes in parts (.part00, .part01, ...); one that does not fit in what comes back is
 # left behind, and the job says so in job.txt.
-# A stack's saved state is about 4.5 MiB a run: MAX_STACK=N caps the runs per stack, so that a
+# A stack's saved state is 4.5–7 MB a run: MAX_STACK=N caps the runs per stack, so that a
 # stack finishes within one call or its state comes back and fits in what the next call carries
 # (CARRY_MIB, default 64 MiB, with the checkout; a state that would not is not brought back, and
 # job.txt says so). DEVICE=cpu makes a dry run on a CPU.
