@@ -274,12 +274,17 @@ class _Stack:
             optimizer.load_state_dict(optimizer_state)
 
     def _with_weight_noise(self, params: dict[str, torch.Tensor], part: slice) -> dict[str, torch.Tensor]:
+        """The parameters plus each run's weight noise, drawn for all of its tensors at once (one draw per
+        run, not one per run and tensor: on a GPU, a launch each); on a CPU these are the numbers that
+        drawing each tensor in turn gives, since every tensor's size is a multiple of 16."""
         if self.method.weight_noise == 0:
             return params
+        sizes = [v[0].numel() for v in params.values()]
         generators = self.runs.forward_generators[part]
+        noise = per_run_random(torch.Size([len(generators), sum(sizes)]), generators, self.device, normal=True)
         return {
-            k: v + self.method.weight_noise * per_run_random(v.shape, generators, self.device, normal=True)
-            for k, v in params.items()
+            k: v + self.method.weight_noise * n.reshape(v.shape)
+            for (k, v), n in zip(params.items(), noise.split(sizes, dim=1), strict=True)
         }
 
     def step(self, step: int, warmup_steps: int) -> None:

@@ -356,6 +356,19 @@ def test_dropout_and_weight_noise_are_expressible_and_reproducible(method_file):
         assert_same_trajectory(a, b)
 
 
+def test_weight_noise_drawn_once_per_run_is_on_a_cpu_the_noise_drawn_per_tensor():
+    from grokbench.architectures import REFERENCE
+    from grokbench.model import ModelConfig, parameter_shapes, per_run_random
+
+    shapes = [torch.Size([2, *s]) for s in parameter_shapes(ModelConfig(99, 97, REFERENCE)).values()]
+    per_tensor_generators, flat_generators = ([torch.Generator().manual_seed(s) for s in (3, 4)] for _ in range(2))
+    per_tensor = [per_run_random(s, per_tensor_generators, torch.device("cpu"), normal=True) for s in shapes]
+    sizes = [s[1:].numel() for s in shapes]
+    flat = per_run_random(torch.Size([2, sum(sizes)]), flat_generators, torch.device("cpu"), normal=True)
+    for tensor, piece in zip(per_tensor, flat.split(sizes, dim=1), strict=True):
+        assert torch.equal(tensor, piece.reshape(tensor.shape))
+
+
 def test_training_options_refuse_an_unknown_precision():
     message = "Unknown precision 'float16'; choose one of: float32, tf32, bfloat16."
     with pytest.raises(Error, match=f"^{re.escape(message)}$"):
