@@ -6,8 +6,10 @@ noise_std = 1 makes the noise as large as the step (the paper does not give the 
 
 import torch
 
+from grokbench.streams import randn_like_per_run
+
 NAME = "Adam, update noise"
-ELEMENTWISE = False  # draws random numbers: one optimizer per run, each drawing from its run's own stream
+STACKED = True  # one Adam for the whole stack; each run's noise drawn from its own stream
 HYPERPARAMETERS = {"lr": 1e-3, "betas": [0.9, 0.98], "noise_std": 1.0}
 
 
@@ -22,8 +24,8 @@ class NoisyAdam(torch.optim.Adam):
     def step(self, closure=None):
         loss = super().step(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                p.add_(torch.randn_like(p), alpha=group["lr"] * self.noise_std)
+            for p, noise in zip(group["params"], randn_like_per_run(group["params"]), strict=True):
+                p.add_(noise, alpha=group["lr"] * self.noise_std)
         return loss
 
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from grokbench import checkpoints, error, resume
+from grokbench import checkpoints, error, resume, streams
 from grokbench.architectures import REFERENCE, Architecture
 from grokbench.capture import CapturedCall
 from grokbench.devices import hardware, resolve_device
@@ -42,6 +42,9 @@ from grokbench.model import ModelConfig, forward, init_parameters, parameter_rol
 from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result, run_key
 from grokbench.sampler import batch_rows, device_constants
 from grokbench.task import Budget, Task
+
+UPDATE_STREAM_OFFSET = 1 << 32
+"""A run's update stream (``grokbench.streams``) is seeded with its seed plus this: apart from its dropout stream."""
 
 
 def eval_rows(device: torch.device) -> int:
@@ -100,6 +103,8 @@ class _PerRun:
     """Each run's stream for dropout and weight noise (empty when the method draws none)."""
     update_random_states: list[torch.Tensor]
     """Each run's state of torch's global generator, swapped in around its own optimizer step."""
+    update_generators: list[torch.Generator]
+    """Each run's stream for an update of the whole stack that draws random numbers (``grokbench.streams``)."""
     views: list[list[torch.nn.Parameter]]
     """Each run's parameters in their natural shapes, aliasing the stack (empty when one optimizer updates it)."""
     optimizers: list[torch.optim.Optimizer]
@@ -184,6 +189,9 @@ class _Stack:
                 torch.Generator(device=device).manual_seed(int(seed)) for seed in seeds if method.stochastic_forward
             ],
             update_random_states=update_random_states,
+            update_generators=[
+                torch.Generator(device=device).manual_seed(int(seed) + UPDATE_STREAM_OFFSET) for seed in seeds
+            ],
             views=[],
             optimizers=[],
         )
@@ -253,6 +261,7 @@ class _Stack:
             "params": {k: v.cpu() for k, v in runs.params.items()},
             "forward_generators": [generator.get_state() for generator in runs.forward_generators],
             "update_random_states": list(runs.update_random_states),
+            "update_generators": [generator.get_state() for generator in runs.update_generators],
             "optimizers": [optimizer.state_dict() for optimizer in self._optimizers()],
         }
 
@@ -270,6 +279,8 @@ class _Stack:
         for generator, generator_state in zip(runs.forward_generators, state["forward_generators"], strict=True):
             generator.set_state(generator_state)
         runs.update_random_states = list(state["update_random_states"])
+        for generator, generator_state in zip(runs.update_generators, state.get("update_generators", []), strict=False):
+            generator.set_state(generator_state)  # (a stack saved before these streams existed drew none from them)
         for optimizer, optimizer_state in zip(self._optimizers(), state["optimizers"], strict=True):
             optimizer.load_state_dict(optimizer_state)
 
@@ -302,9 +313,11 @@ class _Stack:
             if self.method.harness_warmup:
                 for group, base in zip(optimizer.param_groups, self.base_lr, strict=True):
                     group["lr"] = base * factor
-            # the run's own stream for an update that draws random numbers (the stacked optimizer: the first run's)
+            # the run's own stream for an update that draws random numbers (the stacked optimizer: the first run's
+            # global one, and each run's own through grokbench.streams)
             _set_global_random_state(self.device, runs.update_random_states[run])
-            optimizer.step()
+            with streams.drawing_from(runs.update_generators) if self.stacked_update else contextlib.nullcontext():
+                optimizer.step()
             runs.update_random_states[run] = _global_random_state(self.device)
 
     def _capture(self, rows: torch.Tensor, mask: torch.Tensor) -> CapturedCall | None:
@@ -446,10 +459,13 @@ def _verify_stacked(method: Method, params: dict[str, torch.Tensor]) -> None:
     def trained(rows: slice) -> dict[str, torch.Tensor]:
         tensors = {k: _named(v[rows].clone(), k) for k, v in values.items()}
         optimizer = method.optimizer(list(tensors.values()))
+        device = next(iter(values.values())).device
+        probe_streams = [torch.Generator(device=device).manual_seed(run) for run in range(2)][rows]
         for _ in range(PROBE_STEPS):
             for k, tensor in tensors.items():
                 tensor.grad = grads[k][rows].clone()
-            optimizer.step()
+            with streams.drawing_from(probe_streams):
+                optimizer.step()
         return tensors
 
     together, first, second = trained(slice(0, 2)), trained(slice(0, 1)), trained(slice(1, 2))

@@ -24,11 +24,13 @@ the second's gradients a hundred times larger) for three steps, and each run alo
 that couples the runs (a step size shared over all elements, as Prodigy's, or a norm taken over
 the whole stacked tensor) is refused with an error saying so.
 
-Dropout and weight noise draw from per-run generators seeded from the run's seed. Each run
-also has its own state of torch's global generator, seeded from its seed and swapped in around
-its optimizer step, so a method that draws random numbers in its update (update noise) draws
-the same numbers stacked or alone, provided it declares ``ELEMENTWISE = False`` (one optimizer
-per run; a single optimizer over the stack would draw from the first run's stream).
+Dropout and weight noise draw from per-run generators seeded from the run's seed. A method that
+draws random numbers in its update draws the same numbers stacked or alone in either of two
+ways. Declaring ``STACKED = True``, it draws with ``grokbench.streams.randn_like_per_run``, run
+r's numbers from run r's update stream (update noise: one Adam step for the stack, one draw a
+run). Declaring ``ELEMENTWISE = False`` (one optimizer per run), it draws from torch's global
+generator, whose state each run keeps, seeded from its seed and swapped in around its optimizer
+step; a single optimizer over the stack would draw all runs' numbers from the first run's stream.
 """
 
 from __future__ import annotations
@@ -138,8 +140,10 @@ CONTRACT = (
         lambda v: isinstance(v, bool),
         None,
         "True: an update that is not elementwise (norms, projections) but keeps each run's to its own slice "
-        "of the stack: one optimizer updates a whole stack, every tensor's leading dimension being the run, and "
-        "its reductions run over the other dimensions; verified as a declared ELEMENTWISE = True is. "
+        "of the stack: one optimizer updates a whole stack, every tensor's leading dimension being the run, "
+        "its reductions run over the other dimensions, and the random numbers it draws come from "
+        "grokbench.streams.randn_like_per_run (each run's from its own stream); verified as a declared "
+        "ELEMENTWISE = True is. "
         "Undeclared: as ELEMENTWISE says.",
     ),
     ContractField("DROPOUT", "a float", _number, 0.0, "Residual dropout probability of the model."),

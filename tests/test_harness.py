@@ -369,6 +369,44 @@ def test_weight_noise_drawn_once_per_run_is_on_a_cpu_the_noise_drawn_per_tensor(
         assert torch.equal(tensor, piece.reshape(tensor.shape))
 
 
+def test_noise_drawn_per_run_in_a_method_that_does_not_update_whole_stacks_is_refused(method_file):
+    method = load_method(
+        method_file(
+            """
+            import torch
+            from grokbench.streams import randn_like_per_run
+            HYPERPARAMETERS = {"lr": 1e-3}
+            class Noisy(torch.optim.SGD):
+                def step(self, closure=None):
+                    super().step(closure)
+                    randn_like_per_run(self.param_groups[0]["params"])
+            def make_optimizer(params, lr):
+                return Noisy(params, lr=lr)
+            """,
+        )
+    )
+    message = (
+        "randn_like_per_run draws in the update of a whole stack: call it from the optimizer step of a "
+        "method that declares STACKED = True."
+    )
+    with pytest.raises(Error, match=re.escape(message)):
+        train(grokbench.make("Z97-add-0.3", max_steps=2), method, [0], device="cpu")
+
+
+def test_noise_drawn_per_run_must_be_for_stacked_tensors():
+    from grokbench.streams import drawing_from, randn_like_per_run
+
+    message = (
+        "randn_like_per_run got tensors of shapes [(3, 4)] in a stack of 2 run(s): it draws for stacked tensors, "
+        "whose leading dimension is the run."
+    )
+    with (
+        drawing_from([torch.Generator().manual_seed(s) for s in (0, 1)]),
+        pytest.raises(Error, match=re.escape(message)),
+    ):
+        randn_like_per_run([torch.zeros(2, 5), torch.zeros(3, 4)])
+
+
 def test_training_options_refuse_an_unknown_precision():
     message = "Unknown precision 'float16'; choose one of: float32, tf32, bfloat16."
     with pytest.raises(Error, match=f"^{re.escape(message)}$"):
@@ -461,7 +499,13 @@ def test_cuda_graphs_change_no_result(name):
 @needs_cuda
 @pytest.mark.parametrize(
     ("name", "precision"),
-    [("adamw.py", "float32"), ("adamw.py", "tf32"), ("adamw.py", "bfloat16"), ("orthogonal_adamw.py", "float32")],
+    [
+        ("adamw.py", "float32"),
+        ("adamw.py", "tf32"),
+        ("adamw.py", "bfloat16"),
+        ("orthogonal_adamw.py", "float32"),
+        ("adam_update_noise.py", "float32"),
+    ],
 )
 def test_a_cuda_update_never_waits_for_the_gpu(name, precision):
     # torch raises on any host-device synchronization while sync debug mode is "error".
