@@ -3,6 +3,8 @@
 # at most 10 minutes:
 #   benchmarks/gpu_job.sh measure         a profile of the update, the CUDA tests, the throughput benchmark
 #                                         and the precision check
+#   benchmarks/gpu_job.sh check           the CUDA tests and the benchmark at 64 runs (its baselines at 8 and
+#                                         64): a minute or two, before a training part in the same call
 #   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into results/SUITE (the store and report)
 #   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, in the
 #                                         paper suite's store (whose reference runs on S5 it reuses), then
@@ -29,7 +31,7 @@
 # gpu_job.sh submit leaderboard`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-part=${1:?usage: gpu_job.sh measure | run SUITE | interventions | submit SUITE}
+part=${1:?usage: gpu_job.sh measure | check | run SUITE | interventions | submit SUITE}
 suite=${2:-leaderboard}
 device=${DEVICE:-cuda}
 out=${OUT:-gpu-out}
@@ -89,6 +91,15 @@ pack() {  # name, folders: their results into $out/name.tar.gz, the state of unf
     fi
     bring_back /tmp/stacks.tar.gz "$name-stacks.tar.gz" || log "so the unfinished stacks will start over"
 }
+cuda_tests() {  # stacked equals alone, determinism, graphs, no host-device sync, attention; into tests.log
+    python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py tests/test_model.py \
+        -k "cuda or graph or deterministic or stacked_runs_follow" > "$out/tests.log" 2>&1
+    log "tests: exit $? at ${SECONDS}s"
+}
+benchmark() {  # bench_training.py's arguments: the throughput table into bench.md
+    python3 benchmarks/bench_training.py --device "$device" "$@" > "$out/bench.md" 2>&1
+    log "benchmark: exit $? at ${SECONDS}s"
+}
 ended() {  # what a training part's exit status means
     case $1 in 0) echo "finished" ;; 3 | 124) echo "stopped at the deadline: run the same part again to resume" ;; *) echo "failed ($1)" ;; esac
 }
@@ -105,15 +116,15 @@ measure)
         timeout 90 python3 benchmarks/profile_update.py --device "$device" --runs "$r" >> "$out/profile.txt" 2>&1
     done
     log "profile: exit $? at ${SECONDS}s"
-    python3 -m pytest -q -p no:cacheprovider -rs tests/test_harness.py tests/test_model.py \
-        -k "cuda or graph or deterministic or stacked_runs_follow" > "$out/tests.log" 2>&1
-    log "tests: exit $? at ${SECONDS}s"
-    python3 benchmarks/bench_training.py --device "$device" --runs "${runs[@]}" --baseline-runs "${baseline_runs[@]}" \
-        > "$out/bench.md" 2>&1
-    log "benchmark: exit $? at ${SECONDS}s"
+    cuda_tests
+    benchmark --runs "${runs[@]}" --baseline-runs "${baseline_runs[@]}"
     timeout -s INT "$(remaining)" python3 benchmarks/precision_agreement.py --device "$device" --task Z97-div-0.5 \
         --seeds "$seeds" --max-steps "$steps" > "$out/precision.md" 2>&1
     log "precision agreement: exit $? at ${SECONDS}s"
+    ;;
+check)
+    cuda_tests
+    if [[ $device == cpu ]]; then benchmark --runs 2 --baseline-runs 1 --seconds 1; else benchmark --runs 64 --baseline-runs 8 64; fi
     ;;
 run)
     limited grokbench run --suite "$suite" --device "$device" \
@@ -142,7 +153,7 @@ submit)
     pack leaderboard "$board"
     ;;
 *)
-    echo "unknown part $part: measure, run SUITE, interventions or submit SUITE" >&2
+    echo "unknown part $part: measure, check, run SUITE, interventions or submit SUITE" >&2
     exit 2
     ;;
 esac
