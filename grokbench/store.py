@@ -73,6 +73,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _stale(host: str, pid: int) -> bool:
+    """Whether a claim was left by a process of this host that no longer runs (a killed sweep)."""
+    return host == socket.gethostname() and not _alive(pid)
+
+
 class Store:
     """An SQLite file of run results; ``read_only`` opens an existing store without ever writing to it."""
 
@@ -120,15 +125,9 @@ class Store:
     def _forget_dead_claims(self) -> None:
         """Drop the claims of this host's processes that no longer run (killed sweeps), so that a store
         copied to another machine, where no process can tell whether they live, carries only live ones."""
-        host = socket.gethostname()
-        dead = [
-            (key, pid)
-            for key, pid in self._connection.execute("SELECT key, pid FROM claims WHERE host = ?", (host,))
-            if not _alive(pid)
-        ]
-        self._connection.executemany(
-            "DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?", [(k, host, p) for k, p in dead]
-        )
+        claims = self._connection.execute("SELECT key, host, pid FROM claims").fetchall()
+        dead = [claim for claim in claims if _stale(claim[1], claim[2])]
+        self._connection.executemany("DELETE FROM claims WHERE key = ? AND host = ? AND pid = ?", dead)
 
     def add(self, result: RunResult) -> bool:
         """Store a finished run; False (and nothing written) if its key is already stored."""
@@ -173,7 +172,7 @@ class Store:
             if self._connection.execute(f"SELECT 1 FROM runs WHERE {where}", key).fetchone():
                 return False
             holder = self._connection.execute("SELECT host, pid FROM claims WHERE key = ?", (text,)).fetchone()
-            if holder is not None and not (holder[0] == host and not _alive(holder[1])):
+            if holder is not None and not _stale(*holder):
                 return False
             self._connection.execute(
                 "INSERT OR REPLACE INTO claims (key, host, pid) VALUES (?, ?, ?)", (text, host, os.getpid())
