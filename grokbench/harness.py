@@ -38,7 +38,7 @@ from grokbench.architectures import REFERENCE, Architecture
 from grokbench.capture import CapturedCall
 from grokbench.devices import hardware, resolve_device
 from grokbench.methods import Method, MethodError
-from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_random
+from grokbench.model import ModelConfig, forward, init_parameters, parameter_role, per_run_normal_like
 from grokbench.results import CURVES, PRECISIONS, RunResult, ending_status, new_result, run_key
 from grokbench.sampler import batch_rows, device_constants
 from grokbench.task import Budget, Task
@@ -285,18 +285,12 @@ class _Stack:
             optimizer.load_state_dict(optimizer_state)
 
     def _with_weight_noise(self, params: dict[str, torch.Tensor], part: slice) -> dict[str, torch.Tensor]:
-        """The parameters plus each run's weight noise, drawn for all of its tensors at once (one draw per
-        run, not one per run and tensor: on a GPU, a launch each); on a CPU these are the numbers that
-        drawing each tensor in turn gives, since every tensor's size is a multiple of 16."""
+        """The parameters plus each run's weight noise, drawn for all of its tensors at once (one draw a
+        run); on a CPU these are the numbers of a draw per tensor, every size being a multiple of 16."""
         if self.method.weight_noise == 0:
             return params
-        sizes = [v[0].numel() for v in params.values()]
-        generators = self.runs.forward_generators[part]
-        noise = per_run_random(torch.Size([len(generators), sum(sizes)]), generators, self.device, normal=True)
-        return {
-            k: v + self.method.weight_noise * n.reshape(v.shape)
-            for (k, v), n in zip(params.items(), noise.split(sizes, dim=1), strict=True)
-        }
+        noise = per_run_normal_like(list(params.values()), self.runs.forward_generators[part])
+        return {k: v + self.method.weight_noise * n for (k, v), n in zip(params.items(), noise, strict=True)}
 
     def step(self, step: int, warmup_steps: int) -> None:
         """One update of every run: its own batch, its own loss, the method's optimizer."""

@@ -197,6 +197,15 @@ def per_run_random(shape: torch.Size, generators: Generators, device: torch.devi
     return torch.stack([draw(shape[1:], generator=generator, device=device) for generator in generators])
 
 
+def per_run_normal_like(tensors: Sequence[torch.Tensor], generators: Generators) -> list[torch.Tensor]:
+    """Standard normal tensors shaped like the stacked ``tensors`` (leading dimension: the run), run ``r``'s
+    numbers drawn from ``generators[r]`` for all of them in one draw (on a GPU, one launch a run); on a CPU
+    they are the numbers that drawing each tensor in turn gives where every size is a multiple of 16."""
+    sizes = [t[0].numel() for t in tensors]
+    noise = per_run_random(torch.Size([len(generators), sum(sizes)]), generators, tensors[0].device, normal=True)
+    return [piece.reshape(t.shape).to(t.dtype) for t, piece in zip(tensors, noise.split(sizes, dim=1), strict=True)]
+
+
 def _dropout(x: torch.Tensor, p: float, generators: Generators | None) -> torch.Tensor:
     if p == 0.0 or generators is None:
         return x

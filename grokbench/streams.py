@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 
 from grokbench import error
-from grokbench.model import per_run_random
+from grokbench.model import per_run_normal_like
 
 _streams: list[Sequence[torch.Generator]] = []
 """The streams of the stacked steps under way, innermost last."""
@@ -45,6 +45,4 @@ def randn_like_per_run(tensors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
             f"randn_like_per_run got tensors of shapes {wrong} in a stack of {len(generators)} run(s): it draws "
             "for stacked tensors, whose leading dimension is the run."
         )
-    sizes = [t[0].numel() for t in tensors]
-    noise = per_run_random(torch.Size([len(generators), sum(sizes)]), generators, tensors[0].device, normal=True)
-    return [piece.reshape(t.shape).to(t.dtype) for t, piece in zip(tensors, noise.split(sizes, dim=1), strict=True)]
+    return per_run_normal_like(tensors, generators)
