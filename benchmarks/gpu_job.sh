@@ -3,8 +3,9 @@
 # at most 10 minutes:
 #   benchmarks/gpu_job.sh measure         a profile of the update, the CUDA tests, the throughput benchmark
 #                                         and the precision check
-#   benchmarks/gpu_job.sh check           the CUDA tests and the benchmark at 64 runs (its baselines at 8 and
-#                                         64): a minute or two, before a training part in the same call
+#   benchmarks/gpu_job.sh check           the CUDA tests, the benchmark at 64 runs (its baselines at 8 and 64)
+#                                         and the leaderboard suite's stacks trained at once against one after
+#                                         another: two or three minutes, before a training part in the same call
 #   benchmarks/gpu_job.sh run SUITE       the reference recipe on SUITE, into results/SUITE (the store and report)
 #   benchmarks/gpu_job.sh interventions   the paper's Fig. 2 left: each intervention on its suite, in the
 #                                         paper suite's store (whose reference runs on S5 it reuses), then
@@ -26,7 +27,8 @@
 # A stack's saved state is 4.5–7 MB a run: MAX_STACK=N caps the runs per stack, so that a
 # stack finishes within one call or its state comes back and fits in what the next call carries
 # (CARRY_MIB, default 64 MiB, with the checkout; a state that would not is not brought back, and
-# job.txt says so). DEVICE=cpu makes a dry run on a CPU.
+# job.txt says so). CONCURRENT_STACKS=N trains N stacks at once (`--concurrent-stacks`), so that
+# small stacks fill the GPU together. DEVICE=cpu makes a dry run on a CPU.
 # Parts chain in one call under one deadline: `gpu_job.sh measure; DEADLINE_S=$((540 - SECONDS))
 # gpu_job.sh submit leaderboard`.
 set -uo pipefail
@@ -125,10 +127,15 @@ measure)
 check)
     cuda_tests
     if [[ $device == cpu ]]; then benchmark --runs 2 --baseline-runs 1 --seconds 1; else benchmark --runs 64 --baseline-runs 8 64; fi
+    at_once=(--max-steps 2000 --concurrent-stacks 1 2 4)
+    [[ $device == cpu ]] && at_once=(--suite smoke --max-steps 20 --concurrent-stacks 1 2)
+    timeout 240 python3 benchmarks/bench_concurrent_stacks.py --device "$device" "${at_once[@]}" > "$out/concurrent.md" 2>&1
+    log "stacks at once: exit $? at ${SECONDS}s"
     ;;
 run)
-    limited grokbench run --suite "$suite" --device "$device" \
-        --out "results/$suite" --time-limit "$(remaining)" ${MAX_STACK:+--max-stack "$MAX_STACK"} > "$out/run.log" 2>&1
+    limited grokbench run --suite "$suite" --device "$device" --out "results/$suite" --time-limit "$(remaining)" \
+        ${MAX_STACK:+--max-stack "$MAX_STACK"} ${CONCURRENT_STACKS:+--concurrent-stacks "$CONCURRENT_STACKS"} \
+        > "$out/run.log" 2>&1
     log "run $suite, at ${SECONDS}s: $(ended $?)"
     grokbench run --suite "$suite" --out "results/$suite" --plan | tail -n +3 >> "$out/job.txt"  # what remains
     pack results "results/$suite"
@@ -138,7 +145,8 @@ interventions)
     for file in $(python3 -c "from grokbench.suites import INTERVENTIONS; print(*INTERVENTIONS)"); do
         limited grokbench run --suite interventions --method "baselines/$file" --store results/paper/results.sqlite \
             --device "$device" --out results/interventions --time-limit "$(remaining)" \
-            ${MAX_STACK:+--max-stack "$MAX_STACK"} >> "$out/run.log" 2>&1
+            ${MAX_STACK:+--max-stack "$MAX_STACK"} ${CONCURRENT_STACKS:+--concurrent-stacks "$CONCURRENT_STACKS"} \
+            >> "$out/run.log" 2>&1
         status=$?
         ((status == 0)) || break
     done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import tempfile
 import time
@@ -81,12 +82,30 @@ def _deadline(time_limit: float | None, ray_address: str | None) -> float | None
     return time.time() + time_limit
 
 
-def _executor(ray_address: str | None):
-    """``train_runs``, or a Ray executor for ``--ray [ADDRESS]`` (checking Ray is installed before any work)."""
+concurrent_stacks_option = click.option(
+    "--concurrent-stacks",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Train N stacks at once, taking turns update by update, each on its own CUDA stream, so that small "
+    "stacks fill a GPU together; the same numbers as one stack after another.",
+)
+
+
+def _executor(ray_address: str | None, concurrent_stacks: int = 1):
+    """``train_runs`` (with ``concurrent_stacks`` stacks at once), or a Ray executor for ``--ray [ADDRESS]``
+    (checking Ray is installed before any work)."""
     from grokbench.harness import train_runs
 
     if ray_address is None:
-        return train_runs
+        if concurrent_stacks == 1:
+            return train_runs
+        return lambda runs, method, options, **callbacks: train_runs(
+            runs, method, dataclasses.replace(options, concurrent_stacks=concurrent_stacks), **callbacks
+        )
+    if concurrent_stacks != 1:
+        raise error.Error("--concurrent-stacks trains stacks side by side in this process; on Ray, stacks share GPUs.")
     from grokbench.distributed import RayExecutor, import_ray
 
     import_ray()
@@ -337,6 +356,7 @@ class SweepProgress:
 )
 @device_option
 @ray_option
+@concurrent_stacks_option
 @time_limit_option
 @click.option(
     "--max-stack",
@@ -372,6 +392,7 @@ def run(
     seeds: tuple[int, ...],
     device: str | None,
     ray_address: str | None,
+    concurrent_stacks: int,
     time_limit: float | None,
     max_stack: int | None,
     keep_checkpoints: bool,
@@ -406,7 +427,7 @@ def run(
     if plan_only:
         click.echo(_remaining_text(methods, suite, model, store_file, task_patterns, seeds))
         return
-    executor = _executor(ray_address)
+    executor = _executor(ray_address, concurrent_stacks)
     with output_folder(folder), Store(store_file) as store:
         plans = [plan_suite(m, suite, store, model, task_patterns, seeds) for m in methods]
         sweep_progress = SweepProgress()
@@ -588,6 +609,7 @@ def _board_option(command):
 @click.option("--tuning-notes", default="", help="How the hyperparameters were chosen.")
 @device_option
 @ray_option
+@concurrent_stacks_option
 @time_limit_option
 @_board_option
 @friendly_errors
@@ -601,6 +623,7 @@ def submit(
     tuning_notes: str,
     device: str | None,
     ray_address: str | None,
+    concurrent_stacks: int,
     time_limit: float | None,
     board: str,
 ) -> None:
@@ -619,7 +642,7 @@ def submit(
     }
     sweep_progress = SweepProgress()
     deadline = _deadline(time_limit, ray_address)
-    executor = _executor(ray_address)
+    executor = _executor(ray_address, concurrent_stacks)
     try:
         entry = submit_entry(
             method_file,

@@ -5,8 +5,9 @@ initialization (from the run's seed), the order of the training batches
 (``grokbench.sampler``), the learning-rate warmup, the evaluation of the full splits on the
 task's schedule, and the update count. A method (``grokbench.methods``) only supplies the
 optimizer. Here: the per-run state (``_PerRun``), the stack and its update (``_Stack``), its
-evaluation, the options (``TrainingOptions``) and the loop (``train_runs``), whose status
-decisions are ``results.ending_status``.
+evaluation, the options (``TrainingOptions``) and the loop (``train_runs``: stacks in turn, or
+several taking turns update by update, ``_take_turns``), whose status decisions are
+``results.ending_status``.
 
 Runs of one operation (any seeds, any fractions) are stacked, whatever the method: every
 parameter gets a leading run dimension, forward and backward passes are batched over the
@@ -527,11 +528,17 @@ class TrainingOptions:
     milestones_dir: str | None = None
     """Folder where each run keeps its parameters at its milestones (``grokbench.checkpoints``). None: nowhere."""
     deadline: float | None = None
-    """Wall-clock time (``time.time()``) at which training stops between two updates: the stack
-    in training saves its checkpoint (in ``checkpoint_dir``) and ``error.TimeLimit`` is raised,
+    """Wall-clock time (``time.time()``) at which training stops between two updates: the stacks
+    in training save their checkpoints (in ``checkpoint_dir``) and ``error.TimeLimit`` is raised,
     so that the same call, made again, trains nothing twice. None: no limit."""
+    concurrent_stacks: int = 1
+    """Stacks trained at once, taking turns update by update, each on its own CUDA stream on a GPU,
+    so that small stacks fill it together; 1: one stack after another. A stack computes the
+    same numbers either way: only the order in which stacks launch their work changes."""
 
     def __post_init__(self) -> None:
+        if self.concurrent_stacks < 1:
+            raise error.Error(f"concurrent_stacks is {self.concurrent_stacks}; it counts stacks, at least 1.")
         if self.precision not in PRECISIONS:
             raise error.Error(f"Unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}.")
         if self.precision == "tf32" and self.device is not None:  # early where the device is named
@@ -572,7 +579,7 @@ def train_runs(
     """Train ``method`` on each (task, seed) run; one result per run, in order.
 
     Runs of tasks sharing an operation, version and budget are stacked, at most
-    ``options.max_stack`` per stack.
+    ``options.max_stack`` per stack; ``options.concurrent_stacks`` of the stacks train at once.
     """
     options = options or TrainingOptions()
     device = resolve_device(options.device)
@@ -584,7 +591,8 @@ def train_runs(
     keys = [run_key(result) for result in results]
     folder = Path(options.checkpoint_dir) if options.checkpoint_dir else None
 
-    def train_stack(members: list[int], checkpoint: Path | None, saved: dict | None = None) -> None:
+    def trainer(members: list[int], checkpoint: Path | None, saved: dict | None = None) -> Iterator[None]:
+        """The stack of ``members``, built when first advanced (on its own stream) and trained update by update."""
         stack = _Stack(
             [runs[i] for i in members],
             method,
@@ -595,16 +603,19 @@ def train_runs(
             options.cuda_graphs,
         )
         budget = runs[members[0]][0].budget
-        _train_stack(stack, [results[i] for i in members], budget, options, progress, on_result, checkpoint, saved)
+        yield from _train_stack(
+            stack, [results[i] for i in members], budget, options, progress, on_result, checkpoint, saved
+        )
 
     resumed = resume.resumable(folder, keys, str(device), options.precision) if folder else []
-    for path, members, saved in resumed:
-        train_stack(members, path, saved)
+    trainers = [trainer(members, path, saved) for path, members, saved in resumed]
     taken = {i for _, members, _ in resumed for i in members}
     rest = [i for i in range(len(runs)) if i not in taken]
     for chunk in stacks([runs[i] for i in rest], options.max_stack):
         members = [rest[i] for i in chunk]
-        train_stack(members, resume.checkpoint_path(folder, [keys[i] for i in members]) if folder else None)
+        checkpoint = resume.checkpoint_path(folder, [keys[i] for i in members]) if folder else None
+        trainers.append(trainer(members, checkpoint))
+    _take_turns(trainers, options.concurrent_stacks, device)
     return results
 
 
@@ -619,6 +630,38 @@ def stacks(runs: Sequence[tuple[Task, int]], max_stack: int) -> list[list[int]]:
     return [members[lo : lo + max_stack] for members in groups.values() for lo in range(0, len(members), max_stack)]
 
 
+def _take_turns(trainers: list[Iterator[None]], width: int, device: torch.device) -> None:
+    """Run the stacks' trainers to their ends, ``width`` at a time taking turns update by update.
+
+    On a GPU each trains on its own CUDA stream: an update only launches work, so while one
+    stack's kernels run the next stack's are launched, and small stacks fill the GPU together.
+    Once the time limit stops a stack, no other starts, and those in training stop (and save)
+    at their next update: one ``error.TimeLimit`` then says what each stopped.
+    """
+    waiting = iter(trainers)
+    turns: list[tuple[Iterator[None], torch.cuda.Stream | None]] = []
+    stopped: list[error.TimeLimit] = []
+    while True:
+        while len(turns) < width and not stopped and (started := next(waiting, None)) is not None:
+            turns.append((started, torch.cuda.Stream(device) if device.type == "cuda" else None))
+        if not turns:
+            break
+        for turn in list(turns):
+            trainer, stream = turn
+            try:
+                with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+                    next(trainer)
+            except StopIteration:
+                turns.remove(turn)
+            except error.TimeLimit as stop:
+                turns.remove(turn)
+                stopped.append(stop)
+    if len(stopped) == 1:
+        raise stopped[0]
+    if stopped:
+        raise error.TimeLimit(f"{len(stopped)} stacks trained at once stopped.\n" + "\n".join(map(str, stopped)))
+
+
 def _train_stack(
     stack: _Stack,
     results: list[RunResult],
@@ -628,8 +671,9 @@ def _train_stack(
     on_result: ResultCallback | None,
     checkpoint: Path | None,
     saved: dict | None,
-) -> None:
-    """Train a stack to its end; with ``saved`` (a checkpoint of it), from where it was saved."""
+) -> Iterator[None]:
+    """Train a stack to its end, pausing after each update (``_take_turns`` resumes it); with ``saved``
+    (a checkpoint of it), from where it was saved."""
     first_step, elapsed = 0, 0.0
     for result in results:
         result.stacked_runs = len(results)
@@ -689,6 +733,7 @@ def _train_stack(
         stack.step(step, budget.warmup_steps)
         if progress is not None:
             progress(step + 1, [results[i] for i in stack.ids])
+        yield
 
 
 THEN = ", then "

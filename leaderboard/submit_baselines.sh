@@ -3,6 +3,7 @@
 # The suite is `leaderboard` where torch sees a GPU and `quick` otherwise; SUITE=<name> chooses one.
 # An entry already on that suite's version is kept, so a stopped run of this script resumes.
 # TIME_LIMIT=<seconds> stops training then (exit status 3), keeping what finished.
+# CONCURRENT_STACKS=<n> trains n stacks at once (`grokbench submit --concurrent-stacks`), on a GPU.
 # BOARD=<folder> writes the entries to another board than leaderboard/ (a board of the GPU's entries, gathered
 # over several calls of a lent machine before they replace the board's together).
 # The entries whose runs train slower (an update that is not elementwise, or random numbers drawn
@@ -26,6 +27,7 @@ PY
 submit() {  # entry name, method file, description[, link]; an entry already on this suite is kept unless FORCE=1
     if on_suite "$1" && [[ -z "${FORCE:-}" ]]; then echo "keeping $1 (already on $suite)"; return; fi
     grokbench submit "baselines/$2" --name "$1" --suite "$suite" --time-limit "$(left)" --board "$board" \
+        ${CONCURRENT_STACKS:+--concurrent-stacks "$CONCURRENT_STACKS"} \
         --author "grokbench baselines" \
         --description "$3" --link "${4:-https://arxiv.org/abs/2201.02177}" \
         --tuning-notes "Hyperparameters as in the paper (or the cited method's paper); not tuned."

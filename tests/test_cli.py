@@ -145,6 +145,22 @@ def test_a_run_stopped_at_its_time_limit_exits_3_and_keeps_its_stack(cli, tmp_pa
     assert len(list((tmp_path / "out" / "results.sqlite.stacks").glob("*.stack.pt"))) == 1
 
 
+def test_a_run_with_concurrent_stacks_stopped_at_its_time_limit_keeps_each_stack(cli, tmp_path):
+    result = cli("run", "--suite", "smoke", "--concurrent-stacks", "2", "--time-limit", "0", "--out", str(tmp_path))
+    assert result.returncode == 3
+    saved = "finished runs are kept; the 2 unfinished run(s) of the stack in training are saved"
+    assert f"Error: 2 stacks trained at once stopped.\nStopped at the time limit at update 0: {saved}" in result.stderr
+    assert len(list((tmp_path / "results.sqlite.stacks").glob("*.stack.pt"))) == 2
+
+
+def test_concurrent_stacks_are_refused_on_ray(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--suite", "smoke", "--ray", "--concurrent-stacks", "2"])
+    assert result.exit_code == 1
+    assert "Error: --concurrent-stacks trains stacks side by side in this process; on Ray, stacks share GPUs." in (
+        result.output
+    )
+
+
 def test_time_limit_is_refused_on_ray(tmp_path):
     result = CliRunner().invoke(main, ["run", "--suite", "smoke", "--ray", "--time-limit", "60"])
     assert result.exit_code == 1

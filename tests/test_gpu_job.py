@@ -45,13 +45,16 @@ def test_a_part_stopped_at_its_deadline_comes_back_packed_and_resumes_on_a_fresh
     first, second = tmp_path / "first", tmp_path / "second"
     for machine in (first, second):
         checkout(machine)
-    stopped = gpu_job(first, tmp_path / "out1", "run smoke", deadline_s=12)
+    stopped = gpu_job(first, tmp_path / "out1", "run smoke", deadline_s=12, CONCURRENT_STACKS="2")  # both saved
     assert "run smoke, at" in stopped and "stopped at the deadline" in stopped
     assert re.search(r"^[0-3] of 4 runs held in results/smoke/results.sqlite; [1-4] to train", stopped, re.MULTILINE)
     unpack(tmp_path / "out1", "results.tar.gz", second)
-    if list((tmp_path / "out1").glob("results-stacks.tar.gz*")):
-        unpack(tmp_path / "out1", "results-stacks.tar.gz", second)
-    finished = gpu_job(second, tmp_path / "out2", "run smoke", deadline_s=600)
+    saved = subprocess.run(
+        f"cat {tmp_path}/out1/results-stacks.tar.gz* | tar tz", shell=True, capture_output=True, text=True, check=True
+    )
+    assert saved.stdout.count(".stack.pt") == 2  # both stacks in training were saved
+    unpack(tmp_path / "out1", "results-stacks.tar.gz", second)
+    finished = gpu_job(second, tmp_path / "out2", "run smoke", deadline_s=600)  # one after the other
     assert "finished" in finished
     assert "4 of 4 runs held in results/smoke/results.sqlite; 0 to train, at most 0 updates." in finished
     with sqlite3.connect(second / "results" / "smoke" / "results.sqlite") as store:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from grokbench import harness
-from grokbench.cli import SweepProgress
+from grokbench.cli import SweepProgress, _executor
 from grokbench.error import Error, TimeLimit
 from grokbench.methods import DEFAULT_METHOD, load_method
 from grokbench.results import RunResult
@@ -273,32 +273,54 @@ class UpdateClock:
         return self.updates
 
 
-def test_a_sweep_stopped_at_its_deadline_resumes_with_nothing_trained_twice(monkeypatch, tmp_path):
+def stop_and_resume(monkeypatch, tmp_path, task_ids, max_steps, deadline, executor=harness.train_runs):
+    """A sweep of two seeds stopped at ``deadline`` (in updates), then resumed, checked against the sweep
+    uninterrupted: the time limit's message, the stacks saved, and the updates made once resumed."""
     method = load_method(DEFAULT_METHOD)
     clock = UpdateClock()
     monkeypatch.setattr(harness, "time", clock)
 
     def sweep(store, progress, deadline=None):
-        every = plan(method, ["Z97-add-0.05"], [0, 1], store, max_steps=40)
-        run_sweep(every, store, device="cpu", progress=progress, deadline=deadline)
+        every = plan(method, task_ids, [0, 1], store, max_steps=max_steps)
+        run_sweep(every, store, device="cpu", progress=progress, deadline=deadline, executor=executor)
 
     def count(step, _):
         clock.updates = step
 
     with Store(tmp_path / "stopped.sqlite") as stopped, Store(tmp_path / "whole.sqlite") as whole:
-        message = (
-            "Stopped at the time limit at update 27: finished runs are kept; the 2 unfinished run(s) of the stack "
-            "in training are saved, and the same command resumes them."
-        )
-        with pytest.raises(TimeLimit, match=re.escape(message)):
-            sweep(stopped, count, deadline=27)
+        with pytest.raises(TimeLimit) as stop:
+            sweep(stopped, count, deadline=deadline)
         assert not stopped.keys()
+        saved = len(list((tmp_path / "stopped.sqlite.stacks").glob("*.stack.pt")))
         steps = []
         sweep(stopped, lambda step, _: steps.append(step))
-        assert steps[0] == 28  # update 27 is the first one trained after the stop: none is trained twice
         sweep(whole, None)
+        assert len(whole.keys()) == 2 * len(task_ids)
         for a, b in zip(stopped.results([method.name]), whole.results([method.name]), strict=True):
             assert a.to_dict() | {"wall_time_s": 0} == b.to_dict() | {"wall_time_s": 0}
+    return str(stop.value), saved, steps
+
+
+SAVED = "finished runs are kept; the 2 unfinished run(s) of the stack in training are saved, and the same command resumes them."
+
+
+def test_a_sweep_stopped_at_its_deadline_resumes_with_nothing_trained_twice(monkeypatch, tmp_path):
+    message, saved, steps = stop_and_resume(monkeypatch, tmp_path, ["Z97-add-0.05"], max_steps=40, deadline=27)
+    assert message == f"Stopped at the time limit at update 27: {SAVED}"
+    assert saved == 1
+    assert steps[0] == 28  # update 27 is the first one trained after the stop: none is trained twice
+
+
+def test_stacks_trained_at_once_all_stop_at_the_deadline_and_resume_exactly(monkeypatch, tmp_path):
+    at_once = _executor(None, concurrent_stacks=2)
+    tasks = ["Z97-add-0.05", "Z97-sub-0.05"]
+    message, saved, steps = stop_and_resume(monkeypatch, tmp_path, tasks, max_steps=20, deadline=13, executor=at_once)
+    assert message == (  # the first stack's update 13 set the clock: the second stops before its own
+        f"2 stacks trained at once stopped.\nStopped at the time limit at update 12: {SAVED}\n"
+        f"Stopped at the time limit at update 13: {SAVED}"
+    )
+    assert saved == 2
+    assert sorted(steps[:2]) == [13, 14]  # each stack goes on from the update it stopped at
 
 
 def test_a_resumed_sweeps_progress_bar_counts_only_the_updates_left(monkeypatch, tmp_path):
