@@ -633,8 +633,9 @@ def stacks(runs: Sequence[tuple[Task, int]], max_stack: int) -> list[list[int]]:
 def _take_turns(trainers: list[Iterator[None]], width: int, device: torch.device) -> None:
     """Run the stacks' trainers to their ends, ``width`` at a time taking turns update by update.
 
-    On a GPU each trains on its own CUDA stream: an update only launches work, so while one
-    stack's kernels run the next stack's are launched, and small stacks fill the GPU together.
+    On a GPU, with more than one at a time, each trains on its own CUDA stream: an update only
+    launches work, so while one stack's kernels run the next stack's are launched, and small stacks
+    fill the GPU together; one at a time, a stack trains on the current stream, as it always did.
     Once the time limit stops a stack, no other starts, and those in training stop (and save)
     at their next update: one ``error.TimeLimit`` then says what each stopped.
     """
@@ -643,7 +644,7 @@ def _take_turns(trainers: list[Iterator[None]], width: int, device: torch.device
     stopped: list[error.TimeLimit] = []
     while True:
         while len(turns) < width and not stopped and (started := next(waiting, None)) is not None:
-            turns.append((started, torch.cuda.Stream(device) if device.type == "cuda" else None))
+            turns.append((started, torch.cuda.Stream(device) if device.type == "cuda" and width > 1 else None))
         if not turns:
             break
         for turn in list(turns):
