@@ -25,6 +25,8 @@ SHOWCASE_FRACTION = 0.5
 """The training fraction of the paper's curve figures (Fig. 1 left, Fig. 4: division mod 97 at 50%)."""
 GROKKING_DELAY = 2.0
 """Updates to 99% validation over updates to 99% training from which a summary calls it grokking."""
+FIGURE_LINE = re.compile(r"^!\[[^\]]*\]\(([^()/\\]+\.png)\)$", re.MULTILINE)
+"""A figure of ``report.md``: ``![stem](name.png)``, a file beside the report."""
 
 
 def _steps(value: float, max_steps: int) -> str:
@@ -181,9 +183,16 @@ def _slug(text: str) -> str:
 
 
 def write_report(report: Report, out: str | Path, title: str) -> Path:
-    """Write ``report.json``, the figures and ``report.md`` (tables and figures) into ``out``."""
+    """Write ``report.json``, the figures and ``report.md`` (tables and figures) into ``out``.
+
+    The figures of the report it replaces that this one no longer draws (say, the curves of a
+    fraction no longer the nearest the showcase's once a nearer one is stored) are deleted, so the
+    folder never shows a figure its report does not; no other file is touched.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.md"
+    previous_figures = set(FIGURE_LINE.findall(path.read_text())) if path.exists() else set()
     (out / "report.json").write_text(json.dumps(report.to_dict(), indent=1, allow_nan=False))
     try:
         figures = write_figures(report, out)
@@ -191,6 +200,10 @@ def write_report(report: Report, out: str | Path, title: str) -> Path:
         if exc.name != "matplotlib":
             raise
         figures = []
+    else:
+        for name in previous_figures - {png.name for png in figures}:
+            (out / name).unlink(missing_ok=True)
+            (out / name).with_suffix(".svg").unlink(missing_ok=True)
     sections = [f"# {title}", "## Steps to 99% validation accuracy", task_table(report, "github")]
     sections += ["## Data efficiency", operation_table(report, "github")]
     if report.headlines:
@@ -199,7 +212,6 @@ def write_report(report: Report, out: str | Path, title: str) -> Path:
         sections += ["## Figures", *(f"![{png.stem}]({png.name})" for png in figures)]
     else:
         sections.append("Install the plot extra (`pip install -e '.[plot]'`) for figures.")
-    path = out / "report.md"
     path.write_text("\n\n".join(sections) + "\n")
     return path
 

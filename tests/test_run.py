@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from grokbench.cli import main
+from grokbench.report import FIGURE_LINE
 from grokbench.suites import SUITES, Suite
 
 
@@ -163,12 +164,18 @@ def test_suites_sharing_a_store_reuse_its_runs_and_are_scored_apart(tiny_suite, 
         assert result.exit_code == 0, result.output
         return sorted((r["method"], r["task_id"]) for r in json.loads((out / "report.json").read_text())["runs"])
 
+    sgd_curves = [tmp_path / "report" / f"fig1-left-Z97-add-0.5-v1-SGD.{suffix}" for suffix in ("png", "svg")]
     assert (
         scored("--suite", "tiny-add") == [("AdamW (reference)", "Z97-add-0.5-v1")] * 2 + [("SGD", "Z97-add-0.5-v1")] * 2
     )
+    assert all(path.exists() for path in sgd_curves)
     assert scored("--method", "AdamW (reference)") == [
         ("AdamW (reference)", task) for task in ("Z97-add-0.5-v1", "Z97-sub-0.5-v1") for _ in range(2)
     ]
+    # the figures of the report it replaced that this one no longer draws are gone; its own are there
+    assert not any(path.exists() for path in sgd_curves)
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert sorted(p.name for p in (tmp_path / "report").glob("*.png")) == sorted(FIGURE_LINE.findall(report))
     result = CliRunner().invoke(main, ["score", "--store", str(store), "--method", "SDG"])
     assert result.exit_code == 1
     assert (
