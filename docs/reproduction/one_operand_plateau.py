@@ -13,6 +13,7 @@ accuracy first reaches 99% (memorizing); the best validation accuracy.
 import fnmatch
 import sys
 from collections import Counter, defaultdict
+from functools import cache
 
 import numpy as np
 from tabulate import tabulate
@@ -22,6 +23,7 @@ from grokbench.results import RunResult
 from grokbench.store import Store
 
 
+@cache
 def one_operand_share(task_id: str, operand: int) -> float:
     """The share of the task's validation equations answered by the most common training answer for that operand."""
     task = grokbench.make(task_id)
